@@ -1,0 +1,116 @@
+"""`kb build`: corpus → documents → passages → keyword (and vector) index, incrementally and atomically."""
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from kb import keyword, store
+from kb.config import Settings
+from kb.documents import Document, Skipped, load_corpus
+from kb.passages import Passage, split_document
+from kb.tokenizer import user_words
+
+FORMAT_VERSION = 1
+
+
+class EmptyCorpus(Exception):
+    """No readable document: refusing to replace the index with an empty one."""
+
+
+@dataclass
+class BuildReport:
+    documents: int = 0
+    passages: int = 0
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    seconds: float = 0.0
+    generation: str = ""
+
+    @property
+    def up_to_date(self) -> bool:
+        return not (self.added or self.changed or self.removed)
+
+
+def settings_fingerprint(settings: Settings) -> str:
+    """What, besides a document's own content, decides its passages and tokens."""
+    words = "\n".join(w for w, _, _ in user_words())
+    raw = f"{FORMAT_VERSION}|{settings.window}|{words}"
+    return hashlib.sha1(raw.encode("utf-8")).hexdigest()
+
+
+def build(settings: Settings, progress: bool = False, extra_steps=()) -> BuildReport:
+    """Bring the index in `settings.index` up to date with `settings.corpus`.
+
+    `extra_steps` are callables `(generation, passages, previous_generation, changed_ids)` run
+    before publishing (the vector index is one); an exception in any step leaves the old index."""
+    began = time.perf_counter()
+    documents, skipped = load_corpus(settings.corpus)
+    if not documents:
+        raise EmptyCorpus(f"no readable document in {settings.corpus}/; the index was left as it was")
+    report = BuildReport(documents=len(documents), skipped=skipped)
+    with store.build_lock(settings.index):
+        store.remove_partials(settings.index)
+        previous = store.current_generation(settings.index)
+        manifest = store.read_manifest(previous) if previous else {}
+        fingerprint = settings_fingerprint(settings)
+        reusable = manifest.get("settings") == fingerprint
+        old_docs = manifest.get("documents", {}) if reusable else {}
+        new_docs = {d.id: d.fingerprint for d in documents}
+        report.added = [i for i in new_docs if i not in old_docs]
+        report.changed = [i for i in new_docs if i in old_docs and old_docs[i] != new_docs[i]]
+        report.removed = [i for i in old_docs if i not in new_docs]
+        report.unchanged = len(documents) - len(report.added) - len(report.changed)
+        if previous and reusable and report.up_to_date and _steps_current(manifest, extra_steps):
+            report.passages = manifest.get("passages", 0)
+            report.generation = previous.name
+            report.seconds = time.perf_counter() - began
+            return report
+        passages = _passages(documents, previous if reusable else None, set(report.added + report.changed),
+                             settings.window, progress)
+        gen = store.new_generation(settings.index)
+        fresh = {d.id for d in documents if d.id in report.added or d.id in report.changed}
+        by_doc: dict[str, list[Passage]] = {}
+        for p in passages:
+            if p.doc_id in fresh:
+                by_doc.setdefault(p.doc_id, []).append(p)
+        keyword.build(gen / "keyword", by_doc, {d.id: d.title for d in documents},
+                      previous=previous / "keyword" if previous and reusable else None,
+                      stale=set(report.removed) | set(report.changed))
+        step_info = {}
+        for step in extra_steps:
+            step_info.update(step(gen, passages, previous, fresh) or {})
+        new_manifest = {"format": FORMAT_VERSION, "settings": fingerprint, "window": settings.window,
+                        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                        "documents": new_docs, "passages": len(passages)} | step_info
+        store.write_generation(gen, new_manifest, documents, passages)
+        report.generation = store.publish(settings.index, gen).name
+    report.passages = len(passages)
+    report.seconds = time.perf_counter() - began
+    return report
+
+
+def _steps_current(manifest: dict, extra_steps) -> bool:
+    return all(getattr(step, "is_current", lambda m: True)(manifest) for step in extra_steps)
+
+
+def _passages(documents: list[Document], previous: Path | None, fresh: set[str], window: int,
+              progress: bool) -> list[Passage]:
+    """Passages of every document: re-split the fresh ones, reuse the rest from `previous`."""
+    kept: dict[str, list[Passage]] = {}
+    if previous is not None:
+        for p in store.read_passages(previous):
+            kept.setdefault(p.doc_id, []).append(p)
+    passages: list[Passage] = []
+    for doc in tqdm(documents, desc="passages", unit="doc", disable=not progress):
+        if doc.id in fresh or doc.id not in kept:
+            passages.extend(split_document(doc, window))
+        else:
+            passages.extend(kept[doc.id])
+    return passages

@@ -1,0 +1,121 @@
+"""`kb` command line: arguments in, library calls, text or JSON out. Exit codes: 0 ok, 1 failure
+(no index, unreadable corpus, build refused), 2 bad input (empty or over-long query, bad option)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from kb import store
+from kb.build import EmptyCorpus
+from kb.config import Settings
+from kb.highlight import mark
+from kb.search import MODES, BadQuery, Library
+from kb.shapes import citation_line, passage_dict, results_dict
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+def _print_json(data: dict) -> None:
+    print(json.dumps(data, ensure_ascii=False))
+
+
+def _settings(args: argparse.Namespace, **extra) -> Settings:
+    return Settings.from_env(index=args.index, **extra)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from kb.build import build
+    from kb.semantic import build_steps
+
+    settings = _settings(args, corpus=args.corpus)
+    report = build(settings, progress=not args.quiet, extra_steps=build_steps(settings, progress=not args.quiet))
+    for skipped in report.skipped:
+        print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+    if report.up_to_date:
+        print(f"index up to date: {report.documents} documents, {report.passages} passages ({settings.index}/)")
+    else:
+        print(f"built {settings.index}/{report.generation}: {report.documents} documents, {report.passages} passages "
+              f"(added {len(report.added)}, changed {len(report.changed)}, removed {len(report.removed)}, "
+              f"unchanged {report.unchanged}), {len(report.skipped)} skipped, {report.seconds:.1f} s")
+    return EXIT_OK
+
+
+def _open(args: argparse.Namespace):
+    from kb.semantic import open_snapshot
+
+    return Library(_settings(args), opener=open_snapshot).snapshot()
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    snapshot = _open(args)
+    results = snapshot.search(args.query, k=args.k, mode=args.mode)
+    if args.json:
+        _print_json(results_dict(results, snapshot))
+        return EXIT_OK
+    if not results.hits:
+        print("no passage matches")
+    for rank, hit in enumerate(results.hits, 1):
+        doc = snapshot.documents.get(hit.passage.doc_id)
+        print(f"{rank}. [{hit.score:.3f}] {mark(hit.passage.text, hit.highlights)}")
+        print(f"   {citation_line(hit.passage, doc)}  ({hit.passage.id})")
+    return EXIT_OK
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    snapshot = _open(args)
+    passage = snapshot.passages.get(args.passage_id)
+    if passage is None:
+        print(f"no passage with id {args.passage_id!r}", file=sys.stderr)
+        return EXIT_FAIL
+    doc = snapshot.documents.get(passage.doc_id)
+    if args.json:
+        _print_json(passage_dict(passage, doc))
+    else:
+        print(passage.text)
+        print(f"-- {citation_line(passage, doc)} · chars {passage.start}-{passage.end} · {passage.kind}")
+    return EXIT_OK
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="kb", description="Search and question answering over Chinese work reports.")
+    top.add_argument("--index", type=Path, default=None, help="index folder (default: $KB_INDEX or index/)")
+    sub = top.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("build", help="build or update the index from the corpus folder")
+    p.add_argument("--corpus", type=Path, default=None, help="corpus folder (default: $KB_CORPUS or corpus/)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("search", help="ranked passages for a query")
+    p.add_argument("query")
+    p.add_argument("-k", type=int, default=5, help="how many passages (default 5)")
+    p.add_argument("--mode", choices=MODES, default="hybrid")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("show", help="one passage with its citation")
+    p.add_argument("passage_id")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_show)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if getattr(args, "k", 1) is not None and getattr(args, "k", 1) < 1:
+        print("kb: -k must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        return args.func(args)
+    except BadQuery as error:
+        print(f"kb: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except (store.IndexMissing, store.BuildInProgress, EmptyCorpus, FileNotFoundError, ValueError) as error:
+        print(f"kb: {error}", file=sys.stderr)
+        return EXIT_FAIL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,335 @@
+"""Documents: what a report is, its metadata catalogue, and how each file format is read.
+
+A loader turns a file into `Document`s whose `text` is plain text, one block (paragraph, heading,
+caption) a line; formats that mark headings (Markdown, HTML, DOCX) say which lines are headings in
+`heading_levels`. Every offset kb cites is an offset into `Document.text`.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from dataclasses import asdict, dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+
+CATALOGUE_NAME = "catalogue.toml"
+FORMATS = (".txt", ".md", ".markdown", ".html", ".htm", ".docx", ".pdf", ".jsonl")
+
+
+class UnreadableFile(Exception):
+    """A file that cannot be turned into a document; the message says why."""
+
+
+@dataclass
+class Document:
+    id: str
+    title: str
+    text: str
+    source: str = ""
+    publisher: str = ""
+    outlet: str = ""
+    date: str = ""
+    language: str = ""
+    url: str = ""
+    heading_levels: dict[int, int] = field(default_factory=dict)  # line number (0-based) → level
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes whenever the text or the metadata changes: decides re-indexing."""
+        payload = json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
+        return hashlib.sha1(payload.encode("utf-8")).hexdigest()
+
+    def metadata(self) -> dict:
+        """Everything but the text, as stored beside the index."""
+        data = asdict(self)
+        data.pop("text")
+        data["heading_levels"] = {str(k): v for k, v in self.heading_levels.items()}
+        return data
+
+
+@dataclass
+class Skipped:
+    path: str
+    reason: str
+
+
+# --- encodings -------------------------------------------------------------------------------
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def decode_bytes(data: bytes, name: str = "") -> str:
+    """Text of a report file: UTF-8 (with or without BOM), GB18030/GBK or Big5."""
+    if b"\x00" in data[:8192]:
+        raise UnreadableFile(f"{name}: binary data (NUL bytes), not a text file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = _decode_legacy(data, name)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    controls = sum(1 for c in text if ord(c) < 32 and c not in "\n\t")
+    if controls > max(2, len(text) // 100):
+        raise UnreadableFile(f"{name}: {controls} control characters, not a text file")
+    return text
+
+
+def _decode_legacy(data: bytes, name: str) -> str:
+    """GB18030 or Big5, whichever reads as more common Chinese characters."""
+    candidates = []
+    for encoding in ("gb18030", "big5"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        candidates.append((_common_cjk_ratio(text), encoding, text))
+    if not candidates:
+        raise UnreadableFile(f"{name}: not UTF-8, GB18030 or Big5 text")
+    return max(candidates)[2]
+
+
+def _common_cjk_ratio(text: str) -> float:
+    """Share of CJK characters that are frequent ones; mis-decoded bytes give rare characters."""
+    from kb.normalize import normalize
+
+    text = normalize(text[:20000])
+    chars = _CJK.findall(text)
+    if not chars:
+        return 0.0
+    table = _common_chars()
+    return sum(1 for c in chars if c in table) / len(chars)
+
+
+_COMMON: set[str] = set()
+
+
+def _common_chars() -> set[str]:
+    if not _COMMON:
+        from kb.tokenizer import common_characters
+
+        _COMMON.update(common_characters())
+    return _COMMON
+
+
+# --- catalogue -------------------------------------------------------------------------------
+
+
+def read_catalogue(corpus: Path) -> dict[str, dict]:
+    """Metadata by file name from `corpus/catalogue.toml` (hand-edited; may be absent)."""
+    path = corpus / CATALOGUE_NAME
+    if not path.exists():
+        return {}
+    with path.open("rb") as handle:
+        return tomllib.load(handle)
+
+
+def doc_id_for(path: Path) -> str:
+    return re.sub(r"[^\w.-]+", "-", path.stem).strip("-") or "document"
+
+
+# --- loaders ---------------------------------------------------------------------------------
+
+
+def load_file(path: Path, meta: dict | None = None) -> tuple[list[Document], list[Skipped]]:
+    """Documents in one file (several for JSONL) and the JSONL lines that were skipped."""
+    meta = dict(meta or {})
+    suffix = path.suffix.lower()
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise UnreadableFile(f"{path.name}: cannot read ({error.strerror})") from error
+    if suffix == ".jsonl":
+        return _load_jsonl(path, data)
+    if suffix == ".docx":
+        lines, levels = _docx_blocks(path, data)
+    elif suffix == ".pdf":
+        lines, levels = _pdf_blocks(path, data), {}
+    elif suffix in (".html", ".htm"):
+        lines, levels = _html_blocks(decode_bytes(data, path.name))
+    elif suffix in (".md", ".markdown"):
+        lines, levels = _markdown_blocks(decode_bytes(data, path.name))
+    else:
+        text = decode_bytes(data, path.name)
+        lines, levels = text.split("\n"), {}
+    text = "\n".join(lines)
+    if not text.strip():
+        raise UnreadableFile(f"{path.name}: no text")
+    title = meta.pop("title", "") or _first_line(text) or path.stem
+    known = {k: str(v) for k, v in meta.items() if k in Document.__dataclass_fields__}
+    known.pop("id", None)
+    known.pop("text", None)
+    doc = Document(id=doc_id_for(path), title=title, text=text, source=path.name,
+                   heading_levels=levels, **{k: v for k, v in known.items() if k != "source"})
+    return [doc], []
+
+
+def _first_line(text: str) -> str:
+    for line in text.split("\n"):
+        if line.strip():
+            return line.strip()[:100]
+    return ""
+
+
+def _load_jsonl(path: Path, data: bytes) -> tuple[list[Document], list[Skipped]]:
+    docs, skipped, seen = [], [], set()
+    for number, line in enumerate(decode_bytes(data, path.name).split("\n"), start=1):
+        if not line.strip():
+            continue
+        where = f"{path.name}:{number}"
+        try:
+            record = json.loads(line)
+            doc = _jsonl_document(record, path.name)
+        except (json.JSONDecodeError, ValueError, TypeError) as error:
+            skipped.append(Skipped(where, f"malformed line: {error}"))
+            continue
+        if doc.id in seen:
+            skipped.append(Skipped(where, f"duplicate id {doc.id!r}"))
+            continue
+        seen.add(doc.id)
+        docs.append(doc)
+    return docs, skipped
+
+
+def _jsonl_document(record: object, source: str) -> Document:
+    if not isinstance(record, dict):
+        raise ValueError("a line must be a JSON object")
+    missing = [k for k in ("id", "title", "text") if not isinstance(record.get(k), str) or not record[k].strip()]
+    if missing:
+        raise ValueError(f"missing or empty field(s): {', '.join(missing)}")
+    text = record["text"].replace("\r\n", "\n")
+    return Document(id=doc_id_for(Path(record["id"])), title=record["title"], text=text,
+                    source=str(record.get("source") or source), date=str(record.get("date") or ""),
+                    url=str(record.get("url") or ""), outlet=str(record.get("outlet") or ""),
+                    publisher=str(record.get("publisher") or ""))
+
+
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_MD_LIST = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+
+
+def _markdown_blocks(text: str) -> tuple[list[str], dict[int, int]]:
+    lines, levels = [], {}
+    for raw in text.split("\n"):
+        heading = _MD_HEADING.match(raw)
+        if heading:
+            levels[len(lines)] = len(heading.group(1))
+            lines.append(heading.group(2))
+        else:
+            lines.append(_MD_LIST.sub("", raw).replace("**", "").rstrip())
+    return lines, levels
+
+
+class _HTMLBlocks(HTMLParser):
+    BLOCKS = {"p", "div", "li", "br", "tr", "td", "th", "section", "article", "blockquote",
+              "h1", "h2", "h3", "h4", "h5", "h6", "title", "figcaption", "pre"}
+    SKIP = {"script", "style", "noscript", "template", "head"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lines: list[str] = []
+        self.levels: dict[int, int] = {}
+        self._buffer: list[str] = []
+        self._level: int | None = None
+        self._skip = 0
+
+    def _flush(self) -> None:
+        line = re.sub(r"\s+", " ", "".join(self._buffer)).strip()
+        if line:
+            if self._level:
+                self.levels[len(self.lines)] = self._level
+            self.lines.append(line)
+        self._buffer, self._level = [], None
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.SKIP:
+            self._skip += 1
+        elif tag in self.BLOCKS:
+            self._flush()
+            if re.fullmatch(r"h[1-6]", tag):
+                self._level = int(tag[1])
+
+    def handle_endtag(self, tag):
+        if tag in self.SKIP:
+            self._skip = max(0, self._skip - 1)
+        elif tag in self.BLOCKS:
+            self._flush()
+
+    def handle_data(self, data):
+        if not self._skip:
+            self._buffer.append(data)
+
+    def close(self):
+        super().close()
+        self._flush()
+
+
+def _html_blocks(text: str) -> tuple[list[str], dict[int, int]]:
+    parser = _HTMLBlocks()
+    parser.feed(text)
+    parser.close()
+    return parser.lines, parser.levels
+
+
+def _docx_blocks(path: Path, data: bytes) -> tuple[list[str], dict[int, int]]:
+    import io
+    import zipfile
+
+    import docx
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (zipfile.BadZipFile, KeyError, ValueError) as error:
+        raise UnreadableFile(f"{path.name}: not a readable DOCX file ({error})") from error
+    lines, levels = [], {}
+    for paragraph in document.paragraphs:
+        text = paragraph.text.strip()
+        if not text:
+            continue
+        style = (paragraph.style.name if paragraph.style is not None else "") or ""
+        level = re.fullmatch(r"(?:Heading|标题)\s*(\d)", style)
+        if level or style == "Title":
+            levels[len(lines)] = int(level.group(1)) if level else 1
+        lines.append(text)
+    return lines, levels
+
+
+def _pdf_blocks(path: Path, data: bytes) -> list[str]:
+    import io
+
+    import pypdf
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = pypdf.PdfReader(io.BytesIO(data))
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except (PdfReadError, ValueError, KeyError, OSError) as error:
+        raise UnreadableFile(f"{path.name}: not a readable PDF ({error})") from error
+    return [line.rstrip() for page in pages for line in page.split("\n")]
+
+
+def load_corpus(corpus: Path) -> tuple[list[Document], list[Skipped]]:
+    """Every readable document under `corpus`, and every file or line that was skipped, with why."""
+    if not corpus.is_dir():
+        raise FileNotFoundError(f"corpus folder not found: {corpus}")
+    catalogue = read_catalogue(corpus)
+    documents, skipped, ids = [], [], {}
+    for path in sorted(p for p in corpus.rglob("*") if p.is_file()):
+        if path.name == CATALOGUE_NAME or path.name.startswith(".") or path.name.lower() == "readme.md":
+            continue
+        if path.suffix.lower() not in FORMATS:
+            skipped.append(Skipped(str(path.relative_to(corpus)), f"unsupported format {path.suffix or '(none)'}"))
+            continue
+        try:
+            docs, bad = load_file(path, catalogue.get(path.name))
+        except UnreadableFile as error:
+            skipped.append(Skipped(str(path.relative_to(corpus)), str(error)))
+            continue
+        skipped.extend(bad)
+        for doc in docs:
+            if doc.id in ids:
+                skipped.append(Skipped(path.name, f"document id {doc.id!r} already used by {ids[doc.id]}"))
+                continue
+            ids[doc.id] = path.name
+            documents.append(doc)
+    return documents, skipped

@@ -1,0 +1,133 @@
+"""The keyword index: whoosh behind one small module (schema, incremental build, BM25F search).
+
+whoosh is unmaintained; nothing else in kb imports it except the tokenizer adapter, so it can be
+swapped for another engine by rewriting this file.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh import scoring
+from whoosh.analysis import Analyzer
+from whoosh.fields import ID, TEXT, Schema
+from whoosh.query import And, AndMaybe, Or, Phrase, Query, Term
+
+from kb.passages import Passage
+from kb.normalize import normalize
+from kb.tokenizer import JiebaTokenizer, tokenize
+
+FIELD_BOOSTS = {"text": 1.0, "section": 0.6, "title": 0.3}
+# Question words carry no topic: dropped from queries (never from the index).
+QUERY_STOPWORDS = frozenset("多少 几 几个 什么 哪些 哪个 哪 怎么 怎样 如何 是否 吗 呢 请问 了 的 是 有".split())
+_PHRASE = re.compile(r"[\"“”「」『』]([^\"“”「」『』]+)[\"“”「」『』]")
+
+
+def analyzer() -> Analyzer:
+    return JiebaTokenizer()
+
+
+def schema() -> Schema:
+    text = TEXT(analyzer=analyzer(), phrase=True, stored=False)
+    return Schema(id=ID(stored=True, unique=True), doc_id=ID(stored=True), kind=ID(stored=True),
+                  text=text, section=TEXT(analyzer=analyzer(), phrase=False),
+                  title=TEXT(analyzer=analyzer(), phrase=False))
+
+
+def _add(writer, passages: list[Passage], titles: dict[str, str]) -> None:
+    for p in passages:
+        writer.add_document(id=p.id, doc_id=p.doc_id, kind=p.kind, text=p.text,
+                            section=" ".join(p.section), title=titles.get(p.doc_id, ""))
+
+
+def build(target: Path, passages_by_doc: dict[str, list[Passage]], titles: dict[str, str],
+          previous: Path | None = None, stale: set[str] = frozenset()) -> None:
+    """Write the index into `target`: a copy of `previous` minus `stale` documents, plus the
+    documents in `passages_by_doc`, or a fresh index when there is no previous one."""
+    if previous is not None and whoosh_index.exists_in(previous):
+        shutil.copytree(previous, target)
+        ix = whoosh_index.open_dir(target)
+    else:
+        target.mkdir(parents=True)
+        ix = whoosh_index.create_in(target, schema())
+    writer = ix.writer()
+    try:
+        for doc_id in stale | set(passages_by_doc):
+            writer.delete_by_term("doc_id", doc_id)
+        for doc_passages in passages_by_doc.values():
+            _add(writer, doc_passages, titles)
+        writer.commit(optimize=len(stale) > 0)
+    except BaseException:
+        writer.cancel()
+        raise
+    finally:
+        ix.close()
+
+
+@dataclass
+class ParsedQuery:
+    terms: list[str]  # normalised tokens, question words removed
+    phrases: list[str]  # normalised quoted phrases
+
+
+def parse(query: str) -> ParsedQuery:
+    phrases = [normalize(m.group(1)).strip() for m in _PHRASE.finditer(query)]
+    rest = _PHRASE.sub(" ", query)
+    seen: dict[str, None] = {}
+    for token in tokenize(rest):
+        if token.text not in QUERY_STOPWORDS:
+            seen.setdefault(token.text, None)
+    return ParsedQuery(list(seen), [p for p in phrases if p])
+
+
+def _term_query(term: str) -> Query:
+    return Or([Term(field, term, boost=boost) for field, boost in FIELD_BOOSTS.items()])
+
+
+def _phrase_tokens(phrase: str) -> list[str]:
+    return [t.text for t in tokenize(phrase) if t.main]
+
+
+class KeywordIndex:
+    """An open whoosh index; `search` is safe to call from several threads."""
+
+    def __init__(self, path: Path):
+        self._ix = whoosh_index.open_dir(path)
+        self._searcher = self._ix.searcher(weighting=scoring.BM25F())
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self._searcher.close()
+        self._ix.close()
+
+    @property
+    def size(self) -> int:
+        return self._searcher.doc_count()
+
+    def search(self, parsed: ParsedQuery, limit: int, normalized_text) -> list[tuple[str, float]]:
+        """(passage id, BM25F score) best first. `normalized_text(id)` checks quoted phrases
+        when jieba cut a phrase differently in the passage than in the query."""
+        optional = Or([_term_query(t) for t in parsed.terms]) if parsed.terms else None
+        if not parsed.phrases:
+            return self._run(optional, limit) if optional else []
+        required = [Phrase("text", _phrase_tokens(p)) if len(_phrase_tokens(p)) > 1
+                    else Term("text", _phrase_tokens(p)[0]) for p in parsed.phrases if _phrase_tokens(p)]
+        if not required:
+            return []
+        query = And(required) if optional is None else AndMaybe(And(required), optional)
+        hits = self._run(query, limit)
+        if hits:
+            return hits
+        loose = And([Term("text", t) for p in parsed.phrases for t in _phrase_tokens(p)])
+        return [(pid, score) for pid, score in self._run(loose, None)
+                if all(p in normalized_text(pid) for p in parsed.phrases)][:limit]
+
+    def _run(self, query: Query, limit: int | None) -> list[tuple[str, float]]:
+        # whoosh searchers hold per-search state (matchers, file positions): one search at a time
+        with self._lock:
+            results = self._searcher.search(query, limit=limit)
+            return [(hit["id"], hit.score) for hit in results]

@@ -1,0 +1,116 @@
+"""Search over one index generation: keyword, semantic or hybrid, each hit with its score breakdown."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kb import keyword, store
+from kb.config import Settings
+from kb.documents import Document
+from kb.highlight import spans
+from kb.normalize import normalize
+from kb.passages import Passage
+
+MODES = ("hybrid", "keyword", "semantic")
+# Headings repeat what the section field already carries, and captions are short: both would
+# otherwise win on short queries and push body text (where the facts are) down the list.
+KIND_WEIGHT = {"body": 1.0, "heading": 0.5, "caption": 0.5}
+
+
+class BadQuery(ValueError):
+    """A query that cannot be run (empty, too long, unknown mode); the message says why."""
+
+
+@dataclass
+class Hit:
+    passage: Passage
+    score: float
+    keyword_score: float | None = None
+    keyword_rank: int | None = None
+    vector_score: float | None = None
+    vector_rank: int | None = None
+    highlights: list[tuple[int, int]] = field(default_factory=list)
+
+
+@dataclass
+class Results:
+    query: str
+    mode: str
+    hits: list[Hit]
+    terms: list[str]
+
+
+def check_query(query: str, settings: Settings) -> str:
+    if not isinstance(query, str) or not query.strip():
+        raise BadQuery("the query is empty")
+    if len(query) > settings.max_query_chars:
+        raise BadQuery(f"the query is {len(query)} characters long; the limit is {settings.max_query_chars}")
+    return query.strip()
+
+
+class Snapshot:
+    """One index generation, loaded once: documents, passages and the open indexes."""
+
+    def __init__(self, settings: Settings, generation: Path | None = None):
+        self.settings = settings
+        self.generation = generation or store.require_generation(settings.index)
+        self.manifest = store.read_manifest(self.generation)
+        self.documents: dict[str, Document] = {d.id: d for d in store.read_documents(self.generation)}
+        self.passages: dict[str, Passage] = {p.id: p for p in store.read_passages(self.generation)}
+        self.keyword = keyword.KeywordIndex(self.generation / "keyword")
+        self._normalized: dict[str, str] = {}
+        self.vectors = None  # set by kb.semantic when the index has vectors
+
+    def close(self) -> None:
+        self.keyword.close()
+
+    def normalized_text(self, passage_id: str) -> str:
+        if passage_id not in self._normalized:
+            self._normalized[passage_id] = normalize(self.passages[passage_id].text)
+        return self._normalized[passage_id]
+
+    def keyword_hits(self, query: str, depth: int) -> tuple[list[tuple[str, float]], keyword.ParsedQuery]:
+        parsed = keyword.parse(query)
+        ranked = self.keyword.search(parsed, depth, self.normalized_text)
+        weighted = [(pid, score * KIND_WEIGHT.get(self.passages[pid].kind, 1.0)) for pid, score in ranked]
+        weighted.sort(key=lambda item: -item[1])
+        return weighted, parsed
+
+    def search(self, query: str, k: int = 10, mode: str = "hybrid", offset: int = 0) -> Results:
+        query = check_query(query, self.settings)
+        if mode not in MODES:
+            raise BadQuery(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+        if mode != "keyword" and self.vectors is None:
+            mode = "keyword"
+        depth = max(self.settings.rrf_depth, k + offset)
+        kw, parsed = self.keyword_hits(query, depth * 2)
+        hits = [Hit(self.passages[pid], score, score, rank) for rank, (pid, score) in enumerate(kw, 1)]
+        if mode != "keyword":
+            hits = self.vectors.combine(query, hits, mode, depth)
+        page = hits[offset:offset + k]
+        for hit in page:
+            hit.highlights = spans(hit.passage.text, parsed.terms, parsed.phrases)
+        return Results(query, mode, page, parsed.terms)
+
+
+class Library:
+    """The current snapshot of an index folder, reopened when `kb build` publishes a new one."""
+
+    def __init__(self, settings: Settings, opener=Snapshot):
+        self.settings = settings
+        self._opener = opener
+        self._lock = threading.Lock()
+        self._snapshot: Snapshot | None = None
+
+    def snapshot(self) -> Snapshot:
+        current = store.require_generation(self.settings.index)
+        snap = self._snapshot
+        if snap is not None and snap.generation == current:
+            return snap
+        with self._lock:
+            if self._snapshot is None or self._snapshot.generation != current:
+                # the old snapshot is left for requests still using it; its files stay on disk
+                # because a build keeps the previous generation
+                self._snapshot = self._opener(self.settings, current)
+            return self._snapshot
