@@ -92,6 +92,14 @@ def _phrase_tokens(phrase: str) -> list[str]:
     return [t.text for t in tokenize(phrase) if t.main]
 
 
+def _finest_tokens(phrase: str) -> list[str]:
+    """The phrase's words, each long word replaced by the dictionary words inside it: the pieces
+    most likely to be indexed however the passage around them was cut."""
+    tokens = tokenize(phrase)
+    parts = {t.position for t in tokens if not t.main}
+    return [t.text for t in tokens if (t.main and t.position not in parts) or not t.main]
+
+
 class KeywordIndex:
     """An open whoosh index; `search` is safe to call from several threads."""
 
@@ -122,7 +130,7 @@ class KeywordIndex:
         hits = self._run(query, limit)
         if hits:
             return hits
-        loose = And([Term("text", t) for p in parsed.phrases for t in _phrase_tokens(p)])
+        loose = And([Term("text", t) for p in parsed.phrases for t in _finest_tokens(p)])
         return [(pid, score) for pid, score in self._run(loose, None)
                 if all(p in normalized_text(pid) for p in parsed.phrases)][:limit]
 

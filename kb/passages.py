@@ -5,7 +5,7 @@ citation shows). Blocks are classified as heading, caption or body:
 - a short line that recurs as a whole line (这一年) marks a chapter; the line after it is the
   chapter's title (level 1);
 - a line holding only a number (一, 2) labels the line after it, a level-2 heading;
-- a short line with no sentence-final punctuation directly before a body paragraph is a heading;
+- a short line (no full stop, no sentence-final punctuation) directly before a body paragraph is a heading;
 - other short lines are photo captions; consecutive caption lines form one caption passage.
 Formats that mark headings (Markdown, HTML, DOCX) are taken at their word.
 Body paragraphs longer than the window are split at sentence ends.
@@ -67,7 +67,7 @@ def blocks_of(doc: Document) -> list[Block]:
 
 
 def _is_short(text: str) -> bool:
-    return len(text) <= SHORT_LINE and text[-1] not in _SENTENCE_END
+    return len(text) <= SHORT_LINE and text[-1] not in _SENTENCE_END and "。" not in text
 
 
 def classify(blocks: list[Block]) -> None:

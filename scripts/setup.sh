@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Create .venv and install kb with its dependencies; does nothing when pyproject.toml is unchanged.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python=${PYTHON:-}
+if [ -z "$python" ]; then
+  for candidate in python3.11 python3; do
+    if command -v "$candidate" >/dev/null && "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+      python=$candidate; break
+    fi
+  done
+fi
+[ -n "$python" ] || { echo "setup: Python 3.11 is needed" >&2; exit 1; }
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+want="$(cat pyproject.toml scripts/setup.sh | sha1sum | cut -c1-40)"
+if [ "$(cat .venv/.kb-installed 2>/dev/null)" != "$want" ]; then
+  .venv/bin/python -m pip install -q --upgrade pip
+  # torch first, pinned: this is the CPU build on the machine's disk; a plain `torch`
+  # requirement would pull a multi-GB CUDA build from the registry.
+  .venv/bin/python -m pip install -q torch==2.13.0
+  .venv/bin/python -m pip install -q -e '.[test]'
+  echo "$want" > .venv/.kb-installed
+fi
