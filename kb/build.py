@@ -32,10 +32,15 @@ class BuildReport:
     skipped: list[Skipped] = field(default_factory=list)
     seconds: float = 0.0
     generation: str = ""
+    up_to_date: bool = False  # nothing to do: the current generation was kept
 
-    @property
-    def up_to_date(self) -> bool:
-        return not (self.added or self.changed or self.removed)
+
+@dataclass
+class StepInput:
+    generation: Path  # the generation being written
+    passages: list[Passage]  # all passages of the new generation, in order
+    documents: list[Document]
+    previous: Path | None  # the generation being replaced, if any
 
 
 def settings_fingerprint(settings: Settings) -> str:
@@ -48,8 +53,8 @@ def settings_fingerprint(settings: Settings) -> str:
 def build(settings: Settings, progress: bool = False, extra_steps=()) -> BuildReport:
     """Bring the index in `settings.index` up to date with `settings.corpus`.
 
-    `extra_steps` are callables `(generation, passages, previous_generation, changed_ids)` run
-    before publishing (the vector index is one); an exception in any step leaves the old index."""
+    `extra_steps` are callables taking a `StepInput`, run before publishing (the vector index is
+    one); they return facts for the manifest. An exception in any step leaves the old index."""
     began = time.perf_counter()
     documents, skipped = load_corpus(settings.corpus)
     if not documents:
@@ -67,7 +72,9 @@ def build(settings: Settings, progress: bool = False, extra_steps=()) -> BuildRe
         report.changed = [i for i in new_docs if i in old_docs and old_docs[i] != new_docs[i]]
         report.removed = [i for i in old_docs if i not in new_docs]
         report.unchanged = len(documents) - len(report.added) - len(report.changed)
-        if previous and reusable and report.up_to_date and _steps_current(manifest, extra_steps):
+        unchanged = not (report.added or report.changed or report.removed)
+        if previous and reusable and unchanged and _steps_current(manifest, extra_steps):
+            report.up_to_date = True
             report.passages = manifest.get("passages", 0)
             report.generation = previous.name
             report.seconds = time.perf_counter() - began
@@ -85,7 +92,7 @@ def build(settings: Settings, progress: bool = False, extra_steps=()) -> BuildRe
                       stale=set(report.removed) | set(report.changed))
         step_info = {}
         for step in extra_steps:
-            step_info.update(step(gen, passages, previous, fresh) or {})
+            step_info.update(step(StepInput(gen, passages, documents, previous)) or {})
         new_manifest = {"format": FORMAT_VERSION, "settings": fingerprint, "window": settings.window,
                         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                         "documents": new_docs, "passages": len(passages)} | step_info

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import shutil
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from whoosh import index as whoosh_index
@@ -22,6 +22,8 @@ from kb.normalize import normalize
 from kb.tokenizer import JiebaTokenizer, tokenize
 
 FIELD_BOOSTS = {"text": 1.0, "section": 0.6, "title": 0.3}
+PAIR_BOOST = 0.5  # weight of a pair of query words found next to each other
+PAIR_SLOP = 1
 # Question words carry no topic: dropped from queries (never from the index).
 QUERY_STOPWORDS = frozenset("多少 几 几个 什么 哪些 哪个 哪 怎么 怎样 如何 是否 吗 呢 请问 了 的 是 有".split())
 _PHRASE = re.compile(r"[\"“”「」『』]([^\"“”「」『』]+)[\"“”「」『』]")
@@ -72,16 +74,19 @@ def build(target: Path, passages_by_doc: dict[str, list[Passage]], titles: dict[
 class ParsedQuery:
     terms: list[str]  # normalised tokens, question words removed
     phrases: list[str]  # normalised quoted phrases
+    pairs: list[tuple[str, str]] = field(default_factory=list)  # adjacent main words of the query
 
 
 def parse(query: str) -> ParsedQuery:
     phrases = [normalize(m.group(1)).strip() for m in _PHRASE.finditer(query)]
     rest = _PHRASE.sub(" ", query)
     seen: dict[str, None] = {}
-    for token in tokenize(rest):
-        if token.text not in QUERY_STOPWORDS:
-            seen.setdefault(token.text, None)
-    return ParsedQuery(list(seen), [p for p in phrases if p])
+    tokens = [t for t in tokenize(rest) if t.text not in QUERY_STOPWORDS]
+    for token in tokens:
+        seen.setdefault(token.text, None)
+    main = [t for t in tokens if t.main]
+    pairs = {(a.text, b.text): None for a, b in zip(main, main[1:]) if b.position == a.position + 1}
+    return ParsedQuery(list(seen), [p for p in phrases if p], list(pairs))
 
 
 def _term_query(term: str) -> Query:
@@ -119,7 +124,7 @@ class KeywordIndex:
     def search(self, parsed: ParsedQuery, limit: int, normalized_text) -> list[tuple[str, float]]:
         """(passage id, BM25F score) best first. `normalized_text(id)` checks quoted phrases
         when jieba cut a phrase differently in the passage than in the query."""
-        optional = Or([_term_query(t) for t in parsed.terms]) if parsed.terms else None
+        optional = self._bag_of_words(parsed)
         if not parsed.phrases:
             return self._run(optional, limit) if optional else []
         required = [Phrase("text", _phrase_tokens(p)) if len(_phrase_tokens(p)) > 1
@@ -133,6 +138,16 @@ class KeywordIndex:
         loose = And([Term("text", t) for p in parsed.phrases for t in _finest_tokens(p)])
         return [(pid, score) for pid, score in self._run(loose, None)
                 if all(p in normalized_text(pid) for p in parsed.phrases)][:limit]
+
+    @staticmethod
+    def _bag_of_words(parsed: ParsedQuery) -> Query | None:
+        """Every term in text, section or title; plus adjacent pairs of query words as phrases
+        (a sequential-dependence model), so passages keeping the query's word order rank higher."""
+        if not parsed.terms:
+            return None
+        clauses = [_term_query(t) for t in parsed.terms]
+        clauses += [Phrase("text", list(pair), slop=PAIR_SLOP, boost=PAIR_BOOST) for pair in parsed.pairs]
+        return Or(clauses)
 
     def _run(self, query: Query, limit: int | None) -> list[tuple[str, float]]:
         # whoosh searchers hold per-search state (matchers, file positions): one search at a time

@@ -86,7 +86,7 @@ def test_a_failing_extra_step_also_leaves_the_old_index(small):
     current = (small.index / "CURRENT").read_text()
     (small.corpus / "a.txt").write_text(REPORT_A + "新增一段。\n", "utf-8")
 
-    def step(gen, passages, previous, fresh):
+    def step(step_input):
         raise ValueError("model refused")
 
     with pytest.raises(ValueError):
