@@ -9,6 +9,8 @@ from pathlib import Path
 
 from kb import store
 from kb.build import EmptyCorpus
+from kb.embeddings import ModelError
+from kb.semantic import ModelMismatch
 from kb.config import Settings
 from kb.highlight import mark
 from kb.search import MODES, BadQuery, Library
@@ -78,6 +80,22 @@ def cmd_show(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from kb.evaluate import evaluate
+
+    snapshot = _open(args)
+    results, summary = evaluate(snapshot, args.file, mode=args.mode)
+    for r in results:
+        flag = {True: "pass", False: "FAIL", None: "n/a"}[r.passed]
+        rank = "-" if r.rank is None else r.rank
+        print(f"{r.id}\t{flag}\trank={rank}\t{r.latency_ms:.0f} ms\t{r.returned}")
+    if args.json:
+        _print_json(summary)
+    else:
+        print("  ".join(f"{k}={v}" for k, v in summary.items()))
+    return EXIT_OK
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="kb", description="Search and question answering over Chinese work reports.")
     top.add_argument("--index", type=Path, default=None, help="index folder (default: $KB_INDEX or index/)")
@@ -99,6 +117,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("passage_id")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_show)
+    p = sub.add_parser("eval", help="run a question or claim set (see shared/eval/README.md)")
+    p.add_argument("file", type=Path)
+    p.add_argument("--mode", choices=MODES, default="hybrid")
+    p.add_argument("--json", action="store_true", help="the last line printed is one JSON object")
+    p.set_defaults(func=cmd_eval)
     return top
 
 
@@ -112,7 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     except BadQuery as error:
         print(f"kb: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except (store.IndexMissing, store.BuildInProgress, EmptyCorpus, FileNotFoundError, ValueError) as error:
+    except (store.IndexMissing, store.BuildInProgress, EmptyCorpus, FileNotFoundError, ValueError,
+            ModelError, ModelMismatch) as error:
         print(f"kb: {error}", file=sys.stderr)
         return EXIT_FAIL
 

@@ -22,7 +22,7 @@ class BadEvalSet(ValueError):
 @dataclass
 class ItemResult:
     id: str
-    passed: bool
+    passed: bool | None  # None: nothing to find (an unanswerable question, for retrieval)
     rank: int | None  # rank of the first relevant passage, 1-based
     returned: str  # what the system gave, for the per-item listing
     latency_ms: float
@@ -80,7 +80,8 @@ def retrieval_results(snapshot: Snapshot, items: list[dict], mode: str, depth: i
         latency = (time.perf_counter() - began) * 1000
         rank = relevant_rank([h.passage.text for h in found.hits], item.get("evidence"))
         top = found.hits[0].passage.text[:60] if found.hits else ""
-        results.append(ItemResult(item.get("id", ""), rank == 1, rank, top, latency))
+        passed = (rank == 1) if item.get("evidence") else None
+        results.append(ItemResult(item.get("id", ""), passed, rank, top, latency))
     return results
 
 

@@ -17,6 +17,7 @@ from whoosh.analysis import Analyzer
 from whoosh.fields import ID, TEXT, Schema
 from whoosh.query import And, AndMaybe, Or, Phrase, Query, Term
 
+from kb.glossary import translate
 from kb.passages import Passage
 from kb.normalize import normalize
 from kb.tokenizer import JiebaTokenizer, tokenize
@@ -86,6 +87,9 @@ def parse(query: str) -> ParsedQuery:
         seen.setdefault(token.text, None)
     main = [t for t in tokens if t.main]
     pairs = {(a.text, b.text): None for a, b in zip(main, main[1:]) if b.position == a.position + 1}
+    for chinese in translate(rest):
+        for token in tokenize(chinese):
+            seen.setdefault(token.text, None)
     return ParsedQuery(list(seen), [p for p in phrases if p], list(pairs))
 
 

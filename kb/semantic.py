@@ -31,7 +31,7 @@ class VectorStep:
         self.settings, self.progress = settings, progress
 
     def is_current(self, manifest: dict) -> bool:
-        return manifest.get("model") == model_name(self.settings)
+        return manifest.get("model") == model_name(self.settings) and manifest.get("vector_recipe") == vectors.RECIPE
 
     def __call__(self, step: StepInput) -> dict:
         from kb.embeddings import embedder
@@ -39,7 +39,7 @@ class VectorStep:
         model = embedder(self.settings)
         previous = step.previous / "vectors" if step.previous else None
         stats = vectors.build(step.generation / "vectors", step.passages, model, previous, self.progress)
-        return {"model": model.name, "dimension": model.dimension, "vectors": stats}
+        return {"model": model.name, "dimension": model.dimension, "vector_recipe": vectors.RECIPE, "vectors": stats}
 
 
 def build_steps(settings: Settings, progress: bool = False) -> list:

@@ -17,6 +17,9 @@ import numpy as np
 from kb.passages import Passage
 
 
+RECIPE = 1  # bump when embedding_text changes: indexes built with another recipe re-embed
+
+
 def embedding_text(passage: Passage) -> str:
     """What is embedded for a passage: its text alone. Prefixing the section path or the title
     was measured and lowered MRR (docs/measurements.md): e5 then matches headings, not facts."""
@@ -24,7 +27,7 @@ def embedding_text(passage: Passage) -> str:
 
 
 def text_hash(model: str, text: str) -> str:
-    return hashlib.sha1(f"{model}\x00{text}".encode("utf-8")).hexdigest()[:16]
+    return hashlib.sha1(f"{model}\x00{RECIPE}\x00{text}".encode("utf-8")).hexdigest()[:16]
 
 
 class VectorIndex:

@@ -1,6 +1,14 @@
 """Shared fixtures: heavy things (jieba, the model, a built index) load once per test session."""
 from __future__ import annotations
 
+import os
+
+# Tests never reach a model hub: everything they load ships in installed packages.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+for _proxy in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
+    os.environ.pop(_proxy, None)
+
 import shutil
 from pathlib import Path
 
@@ -32,6 +40,28 @@ def keyword_snapshot(tmp_path_factory) -> Snapshot:
     settings = keyword_settings(tmp_path_factory.mktemp("kw"), CORPUS)
     build(settings)
     snap = Snapshot(settings)
+    yield snap
+    snap.close()
+
+
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory) -> Path:
+    """A fresh cache: the bundled model is converted once per test session, for real."""
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="session")
+def semantic_settings(tmp_path_factory, model_cache) -> Settings:
+    return Settings(index=tmp_path_factory.mktemp("full") / "index", corpus=CORPUS, cache=model_cache)
+
+
+@pytest.fixture(scope="session")
+def snapshot(semantic_settings) -> Snapshot:
+    """The real corpus with keyword and vector indexes, built once per session."""
+    from kb.semantic import build_steps, open_snapshot
+
+    build(semantic_settings, extra_steps=build_steps(semantic_settings))
+    snap = open_snapshot(semantic_settings)
     yield snap
     snap.close()
 

@@ -1,0 +1,62 @@
+"""English questions on the keyword side: the field's English terms looked up in a glossary and
+added to the query as Chinese words (dictionary-based query translation). The semantic side needs
+no help; this lets BM25 take part in hybrid ranking for English questions too."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")  # hyphens split words: child-friendly = child friendly
+
+
+@lru_cache(maxsize=1)
+def glossary() -> dict[tuple[str, ...], list[str]]:
+    """English phrase (as a tuple of words) → Chinese terms, from kb/data/glossary.txt."""
+    entries: dict[tuple[str, ...], list[str]] = {}
+    text = resources.files("kb.data").joinpath("glossary.txt").read_text("utf-8")
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if "=" not in line:
+            continue
+        english, chinese = (part.strip() for part in line.split("=", 1))
+        key = tuple(_WORD.findall(english.lower().replace("’", "'")))
+        entries.setdefault(key, []).extend(t.strip() for t in chinese.split("|") if t.strip())
+    return entries
+
+
+def _variants(word: str) -> list[str]:
+    out = [word]
+    if word.endswith("es") and len(word) > 4:
+        out.append(word[:-2])
+    if word.endswith("s") and len(word) > 3:
+        out.append(word[:-1])
+    return out
+
+
+def translate(query: str) -> list[str]:
+    """Chinese terms for the English phrases in `query`, longest phrase first at each word."""
+    words = _WORD.findall(query.lower().replace("’", "'"))
+    table = glossary()
+    longest = max((len(k) for k in table), default=1)
+    found: list[str] = []
+    i = 0
+    while i < len(words):
+        for n in range(min(longest, len(words) - i), 0, -1):
+            match = _lookup(table, words[i:i + n])
+            if match:
+                found.extend(t for t in match if t not in found)
+                i += n
+                break
+        else:
+            i += 1
+    return found
+
+
+def _lookup(table, words: list[str]) -> list[str] | None:
+    heads, last = words[:-1], words[-1]
+    for variant in _variants(last):
+        hit = table.get(tuple(heads + [variant]))
+        if hit:
+            return hit
+    return None

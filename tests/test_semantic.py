@@ -1,0 +1,76 @@
+import pytest
+
+from kb.build import build
+from kb.config import Settings
+from kb.fusion import rrf
+from kb.semantic import ModelMismatch, build_steps, open_snapshot
+
+from conftest import CORPUS
+
+COURTYARD = "示范村、示范户等64个"
+
+
+def test_rrf_matches_its_definition():
+    fused = dict(rrf([["a", "b", "c"], ["c", "a"]], k=60))
+    assert fused["a"] == pytest.approx(1 / 61 + 1 / 62)
+    assert fused["c"] == pytest.approx(1 / 63 + 1 / 61)
+    assert fused["b"] == pytest.approx(1 / 62)
+    assert [i for i, _ in rrf([["a", "b", "c"], ["c", "a"]], k=60)] == ["a", "c", "b"]
+
+
+def test_rrf_depth_cuts_each_list():
+    assert dict(rrf([["a", "b", "c"], ["c"]], k=1, depth=2)) == {"a": 0.5, "b": 1 / 3, "c": 0.5}
+
+
+def test_semantic_search_finds_a_paraphrase(snapshot):
+    # shares no word with the source's 贫困低保妇女…两癌保险 but 保险
+    semantic = [h.passage.text for h in snapshot.search("低收入女性的癌症保险", k=3, mode="semantic").hits]
+    assert any("两癌保险" in t for t in semantic)
+
+
+@pytest.mark.parametrize("mode,depth", [("semantic", 10), ("hybrid", 3)])
+def test_an_english_question_finds_the_chinese_passage(snapshot, mode, depth):
+    # the 4-bit e5-small ranks cross-lingual matches loosely (cosines within 0.01 of each other);
+    # the glossary brings BM25 in, which is what lifts hybrid
+    hits = snapshot.search("How many petition cases did the women's federation handle?", k=depth, mode=mode).hits
+    assert any("信访案件4308宗" in h.passage.text for h in hits)
+
+
+def test_hybrid_hits_carry_both_score_breakdowns(snapshot):
+    results = snapshot.search("美丽庭院示范村", k=5, mode="hybrid")
+    assert results.mode == "hybrid"
+    first = results.hits[0]
+    assert COURTYARD in first.passage.text
+    assert first.keyword_rank == 1 and first.vector_rank is not None
+    assert first.score == pytest.approx(1 / (60 + first.keyword_rank) + 1 / (60 + first.vector_rank))
+    assert [h.score for h in results.hits] == sorted((h.score for h in results.hits), reverse=True)
+
+
+def test_semantic_mode_ranks_by_cosine_with_body_text_first(snapshot):
+    hits = snapshot.search("妇女儿童权益保护", k=10, mode="semantic").hits
+    kinds = [h.passage.kind for h in hits]
+    body = [h.vector_score for h in hits if h.passage.kind == "body"]
+    assert body == sorted(body, reverse=True)
+    assert "body" not in kinds[kinds.index("heading"):] if "heading" in kinds else True
+
+
+def test_an_index_built_with_another_model_is_refused(semantic_settings, snapshot):
+    other = Settings(index=semantic_settings.index, corpus=CORPUS, cache=semantic_settings.cache,
+                     model="sentence-transformers/some-other-model")
+    with pytest.raises(ModelMismatch, match="kb build"):
+        open_snapshot(other)
+
+
+def test_a_rebuild_embeds_only_changed_passages(tmp_path, semantic_settings, snapshot):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("甲\n全市妇女之家1019个。\n城镇新增就业1256万人。\n", "utf-8")
+    (corpus / "b.txt").write_text("乙\n创建美丽庭院示范村64个。\n", "utf-8")
+    settings = Settings(index=tmp_path / "index", corpus=corpus, cache=semantic_settings.cache)
+    build(settings, extra_steps=build_steps(settings))
+    (corpus / "b.txt").write_text("乙\n创建美丽庭院示范村65个。\n", "utf-8")
+    build(settings, extra_steps=build_steps(settings))
+    manifest = open_snapshot(settings).manifest
+    assert manifest["vectors"] == {"embedded": 1, "reused": 4}
+    top = open_snapshot(settings).search("美丽庭院", k=1, mode="semantic").hits[0]
+    assert top.passage.text == "创建美丽庭院示范村65个。"
