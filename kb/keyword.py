@@ -5,6 +5,7 @@ swapped for another engine by rewriting this file.
 """
 from __future__ import annotations
 
+import math
 import re
 import shutil
 import threading
@@ -124,6 +125,13 @@ class KeywordIndex:
     @property
     def size(self) -> int:
         return self._searcher.doc_count()
+
+    def idf(self, term: str) -> float:
+        """BM25's idf of a term in passage text; a term the corpus lacks gets the highest."""
+        with self._lock:
+            df = self._searcher.doc_frequency("text", term)
+        n = max(self.size, 1)
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
     def search(self, parsed: ParsedQuery, limit: int, normalized_text) -> list[tuple[str, float]]:
         """(passage id, BM25F score) best first. `normalized_text(id)` checks quoted phrases

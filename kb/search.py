@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from kb import keyword, store
@@ -64,6 +65,13 @@ class Snapshot:
 
     def close(self) -> None:
         self.keyword.close()
+
+    @cached_property
+    def figures(self):
+        """Every figure of the corpus and the pairs that disagree (built on first use)."""
+        from kb.figures import FigureTable
+
+        return FigureTable(self.passages.values())
 
     def normalized_text(self, passage_id: str) -> str:
         if passage_id not in self._normalized:

@@ -60,14 +60,20 @@ def build(folder: Path, passages: list[Passage], embedder, previous: Path | None
         old = VectorIndex(previous)
         if old.model == embedder.name and old.matrix.shape[1:] == (embedder.dimension,):
             known = {h: row for row, h in enumerate(old.hashes)}
-    missing = [i for i, h in enumerate(hashes) if h not in known]
     for i, h in enumerate(hashes):
         if h in known:
             matrix[i] = old.matrix[known[h]]
-    if missing:
-        matrix[missing] = embedder.passages([texts[i] for i in missing], progress=progress)
+    missing = [i for i, h in enumerate(hashes) if h not in known]
+    first: dict[str, int] = {}  # a text repeated in the corpus is embedded once
+    for i in missing:
+        first.setdefault(hashes[i], i)
+    if first:
+        unique = list(first.values())
+        vectors = embedder.passages([texts[i] for i in unique], progress=progress)
+        row_of = {hashes[i]: row for row, i in enumerate(unique)}
+        matrix[missing] = vectors[[row_of[hashes[i]] for i in missing]]
     folder.mkdir(parents=True)
     np.save(folder / "vectors.npy", matrix)
     meta = {"model": embedder.name, "ids": [p.id for p in passages], "hashes": hashes}
     (folder / "ids.json").write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
-    return {"embedded": len(missing), "reused": len(passages) - len(missing)}
+    return {"embedded": len(first), "reused": len(passages) - len(missing)}

@@ -1,0 +1,289 @@
+"""Answers and claim checks, extracted from passages (never generated), each with its citation.
+
+`ask` recognises what a question wants (a quantity, a date, a person, or a passage), retrieves
+with hybrid search, scores the candidate figures or sentences of the top passages against the
+question, and answers with the best one, or says the corpus does not hold the answer. `verify`
+compares the figures of a claim with the figures the corpus states about the same thing.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from kb.figures import Figure, compatible, context_words, figures_of, parse_quantities, slot, clauses
+from kb.glossary import translate
+from kb.keyword import QUERY_STOPWORDS
+from kb.normalize import normalize
+from kb.search import Hit, Snapshot, check_query
+from kb.tokenizer import tokenize
+
+# Confidence below which `ask` says "not found"; set by measurement (docs/answers.md).
+MIN_CONFIDENCE = 0.45
+# A corpus figure speaks to a claim's figure when the claim's context words are covered this well.
+MIN_CLAIM_MATCH = 0.5
+SEARCH_DEPTH = 8
+
+_QUANTITY_WORDS = re.compile(r"多少|几[个名人场次条份篇项件宗支户间家位]|数量|总额|金额|规模|比例|百分之几|多大|"
+                             r"how many|how much|what percentage|what share|number of|amount of", re.I)
+_DATE_WORDS = re.compile(r"什么时候|何时|哪一年|哪年|几月|哪天|日期|when\b|what year|what date", re.I)
+_PERSON_WORDS = re.compile(r"谁|哪位|who\b|whom\b", re.I)
+_ASKED_UNIT = re.compile(r"(?:多少|几)(人次|场次|万元|亿元|个|名|人|场|支|篇|条|户|间|家|项|件|宗|次|份|元|位|所|处|期|批)")
+_MONEY_WORDS = re.compile(r"资金|金额|总额|多少钱|经费|预算|how much money|yuan|funds?\b", re.I)
+_PERCENT_WORDS = re.compile(r"百分之|比例|比率|率是|percentage|percent|rate\b", re.I)
+_PEOPLE_WORDS = re.compile(r"how many (?:women|people|persons|children|members|volunteers|girls|students|"
+                           r"lecturers|families|households)", re.I)
+_SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?")
+_DATE = re.compile(r"(?:19|20)\d{2}年(?:\d{1,2}月)?(?:\d{1,2}[日号]|上旬|中旬|下旬|底|初)?|\d{1,2}月(?:\d{1,2}[日号]|上旬|中旬|下旬)"
+                   r"|\d{4}-\d{1,2}-\d{1,2}")
+
+
+@dataclass
+class Evidence:
+    text: str  # the clause (for figures) or sentence the answer stands in
+    start: int  # document offsets of `text`
+    end: int
+    passage_id: str
+    citation: dict
+    figure: str = ""  # the figure as written, when there is one
+    figure_start: int = 0
+    figure_end: int = 0
+    status: str = ""  # for claim checks: supports | contradicts
+
+
+@dataclass
+class Answer:
+    question: str
+    kind: str  # quantity | date | person | passage
+    found: bool
+    text: str  # the answer as shown ("64个"), or "" when not found
+    value: float | None = None
+    unit: str = ""
+    qualifier: str = ""
+    confidence: float = 0.0
+    evidence: Evidence | None = None
+    conflicts: list[Evidence] = field(default_factory=list)  # the corpus says something else too
+    passages: list[Hit] = field(default_factory=list)  # the best passages, for reading on
+    note: str = ""
+
+
+@dataclass
+class Verdict:
+    claim: str
+    verdict: str  # supported | contradicted | conflicting | not_found
+    claim_figures: list[str]
+    evidence: list[Evidence] = field(default_factory=list)
+    passages: list[Hit] = field(default_factory=list)
+
+
+def question_kind(question: str) -> str:
+    if _QUANTITY_WORDS.search(question):
+        return "quantity"
+    if _DATE_WORDS.search(question):
+        return "date"
+    if _PERSON_WORDS.search(question):
+        return "person"
+    return "passage"
+
+
+def asked_unit(question: str) -> tuple[str | None, str | None]:
+    """(unit family, exact unit) the question asks for; None where it does not say."""
+    m = _ASKED_UNIT.search(question)
+    if m:
+        from kb.figures import _UNIT_MAGNITUDE, unit_family
+
+        unit = _UNIT_MAGNITUDE.get(m.group(1), (m.group(1), 1))[0]
+        return unit_family(unit), unit
+    if _MONEY_WORDS.search(question):
+        return "money", "元"
+    if _PERCENT_WORDS.search(question):
+        return "percent", "%"
+    if _PEOPLE_WORDS.search(question):
+        return "people", None
+    return None, None
+
+
+class Scorer:
+    """How well a piece of text covers a question's words, each weighted by its idf."""
+
+    def __init__(self, snapshot: Snapshot, question: str):
+        words = [t.text for t in tokenize(question) if t.main and t.text not in QUERY_STOPWORDS
+                 and not t.text.isascii()]
+        for chinese in translate(question):
+            words += [t.text for t in tokenize(chinese) if t.main]
+        self.weights = {w: snapshot.keyword.idf(w) for w in dict.fromkeys(words)}
+        self.total = sum(self.weights.values())
+
+    def coverage(self, text: str) -> float:
+        if not self.total:
+            return 0.0
+        norm = normalize(text)
+        return sum(weight for word, weight in self.weights.items() if word in norm) / self.total
+
+
+def _sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
+    """Offsets (in `text`) of the sentence holding text[start:end]."""
+    for m in _SENTENCE.finditer(text):
+        if m.start() <= start and end <= m.end():
+            return m.start(), m.end()
+    return 0, len(text)
+
+
+def _prior(rank: int) -> float:
+    return 1.0 / rank
+
+
+def _evidence(snapshot: Snapshot, passage_id: str, start: int, end: int, **extra) -> Evidence:
+    from kb.shapes import citation
+
+    passage = snapshot.passages[passage_id]
+    doc = snapshot.documents.get(passage.doc_id)
+    text = doc.text[start:end] if doc else passage.text[start - passage.start:end - passage.start]
+    return Evidence(text, start, end, passage_id, citation(passage, doc), **extra)
+
+
+def _figure_evidence(snapshot: Snapshot, f: Figure, status: str = "") -> Evidence:
+    return _evidence(snapshot, f.passage_id, f.clause_start, f.clause_end, figure=f.text,
+                     figure_start=f.start, figure_end=f.end, status=status)
+
+
+def ask(snapshot: Snapshot, question: str, mode: str = "hybrid") -> Answer:
+    """The answer to `question`, cited, or "not found" with the closest passages."""
+    question = check_query(question, snapshot.settings)
+    kind = question_kind(question)
+    hits = snapshot.search(question, k=SEARCH_DEPTH, mode=mode).hits
+    scorer = Scorer(snapshot, question)
+    if kind == "quantity":
+        answer = _best_figure(snapshot, question, hits, scorer)
+    else:
+        answer = _best_sentence(snapshot, question, kind, hits, scorer)
+    answer.passages = hits[:5]
+    if answer.confidence < MIN_CONFIDENCE or not answer.text:
+        return Answer(question, kind, False, "", confidence=round(answer.confidence, 3), passages=hits[:5],
+                      note="not found in the corpus; the closest passages are listed")
+    return answer
+
+
+def _best_figure(snapshot: Snapshot, question: str, hits: list[Hit], scorer: Scorer) -> Answer:
+    family, unit = asked_unit(question)
+    best, best_score, best_conf = None, -1.0, 0.0
+    for rank, hit in enumerate(hits, 1):
+        passage = hit.passage
+        for f in snapshot.figures.by_passage.get(passage.id, []):
+            if family and f.family != family:
+                continue
+            s0, s1 = _sentence_around(passage.text, f.clause_start - passage.start, f.clause_end - passage.start)
+            confidence = (0.4 * scorer.coverage(passage.text[s0:s1]) + 0.3 * scorer.coverage(f.context)
+                          + 0.3 * _prior(rank))
+            score = confidence + (0.1 if unit and f.unit == unit else 0.0)
+            if score > best_score:
+                best, best_score, best_conf = f, score, confidence
+    if best is None:
+        return Answer(question, "quantity", False, "")
+    answer = Answer(question, "quantity", True, best.text, best.value, best.unit, best.qualifier,
+                    round(best_conf, 3), _figure_evidence(snapshot, best))
+    answer.conflicts = [_figure_evidence(snapshot, other) for other in snapshot.figures.conflicting(best)]
+    if answer.conflicts:
+        others = "、".join(c.figure for c in answer.conflicts)
+        answer.note = f"the sources disagree: {best.text} here, {others} elsewhere"
+    return answer
+
+
+def _best_sentence(snapshot: Snapshot, question: str, kind: str, hits: list[Hit], scorer: Scorer) -> Answer:
+    best = None
+    for rank, hit in enumerate(hits, 1):
+        text = hit.passage.text
+        for m in _SENTENCE.finditer(text):
+            extracted = _extract(kind, m.group())
+            if kind != "passage" and not extracted:
+                continue
+            confidence = 0.7 * scorer.coverage(m.group()) + 0.3 * _prior(rank)
+            if best is None or confidence > best[0]:
+                best = (confidence, hit.passage, m.start(), m.end(), extracted or m.group().strip())
+    if best is None:
+        return Answer(question, kind, False, "")
+    confidence, passage, start, end, text = best
+    evidence = _evidence(snapshot, passage.id, passage.start + start, passage.start + end)
+    return Answer(question, kind, True, text, confidence=round(confidence, 3), evidence=evidence)
+
+
+def _extract(kind: str, sentence: str) -> str:
+    if kind == "date":
+        m = _DATE.search(sentence)
+        return m.group() if m else ""
+    if kind == "person":
+        import jieba.posseg
+
+        from kb.tokenizer import segmenter
+
+        names = [w.word for w in jieba.posseg.POSTokenizer(segmenter()).cut(sentence) if w.flag == "nr"]
+        return "、".join(dict.fromkeys(names))
+    return ""
+
+
+# --- claims -----------------------------------------------------------------------------------
+
+
+def verify(snapshot: Snapshot, claim: str, mode: str = "hybrid") -> Verdict:
+    """Whether the corpus supports the claim's figures, contradicts them, disagrees with itself
+    about them, or does not speak to them."""
+    claim = check_query(claim, snapshot.settings)
+    hits = snapshot.search(claim, k=SEARCH_DEPTH, mode=mode).hits
+    stated = [(q, slot(c.text, q, [o for o in parse_quantities(c.text) if o is not q]))
+              for c in clauses(claim) for q in parse_quantities(c.text)]
+    verdict = Verdict(claim, "not_found", [q.surface for q, _ in stated], passages=hits[:5])
+    if not stated:
+        return _verify_text(snapshot, claim, hits, verdict)
+    outcomes = []
+    for quantity, context in stated:
+        matches = _matching_figures(snapshot, claim, quantity, context, hits)
+        if not matches:
+            continue
+        agree = [f for f in matches if compatible(f, quantity)]
+        disagree = [f for f in matches if not compatible(f, quantity)]
+        outcomes.append("conflicting" if agree and disagree else "supported" if agree else "contradicted")
+        verdict.evidence += [_figure_evidence(snapshot, f, "supports") for f in agree]
+        verdict.evidence += [_figure_evidence(snapshot, f, "contradicts") for f in disagree]
+    for outcome in ("conflicting", "contradicted", "supported"):
+        if outcome in outcomes:
+            verdict.verdict = outcome
+            break
+    return verdict
+
+
+def _matching_figures(snapshot: Snapshot, claim: str, quantity, context: str, hits: list[Hit]) -> list[Figure]:
+    """Corpus figures of the same kind whose surroundings cover the claim's words about this one;
+    the best match and any as good, plus the figures the corpus itself sets against them."""
+    scorer = Scorer(snapshot, context) if context_words(context) else Scorer(snapshot, claim)
+    whole = Scorer(snapshot, claim)
+    scored = []
+    for hit in hits:
+        passage = hit.passage
+        for f in snapshot.figures.by_passage.get(passage.id, []):
+            if f.family != quantity.family:
+                continue
+            s0, s1 = _sentence_around(passage.text, f.clause_start - passage.start, f.clause_end - passage.start)
+            sentence = passage.text[s0:s1]
+            score = 0.5 * scorer.coverage(f.context) + 0.3 * scorer.coverage(sentence) + 0.2 * whole.coverage(sentence)
+            scored.append((score, f))
+    if not scored:
+        return []
+    top = max(score for score, _ in scored)
+    if top < MIN_CLAIM_MATCH:
+        return []
+    chosen = [f for score, f in scored if score >= top - 0.05]
+    for f in list(chosen):
+        chosen += [g for g in snapshot.figures.conflicting(f) if g not in chosen]
+    return chosen
+
+
+def _verify_text(snapshot: Snapshot, claim: str, hits: list[Hit], verdict: Verdict) -> Verdict:
+    """A claim with no figure: supported only when one sentence covers nearly all its words."""
+    scorer = Scorer(snapshot, claim)
+    for hit in hits[:3]:
+        for m in _SENTENCE.finditer(hit.passage.text):
+            if scorer.coverage(m.group()) >= 0.9:
+                verdict.verdict = "supported"
+                verdict.evidence.append(_evidence(snapshot, hit.passage.id, hit.passage.start + m.start(),
+                                                  hit.passage.start + m.end(), status="supports"))
+                return verdict
+    return verdict

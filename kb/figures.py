@@ -1,0 +1,318 @@
+"""Figures: the quantities a Chinese report states, parsed into value, unit and qualifier.
+
+Handles Arabic numbers with or without separators (4,308 · 53.4), Chinese numerals (六十四,
+一千零一十九, 两, 近千), magnitudes (1.0万, 3千万, 4亿, 1268万元), percentages, qualifiers that
+change the meaning (逾 超过 近 约 突破 多 余 以上 …, kept as a flag) and the measure word or unit
+that follows. Dates (2022年7月下旬), ranges (2021-2030年, 0-3岁), ordinals (第八个) and numbers
+with no unit (12338热线) are not counts and are not returned.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from kb.normalize import chinese_number
+
+# Longest first, so 人次 wins over 人 and 万元 over 元.
+UNITS = sorted("""人次 场次 万元 亿元 千元 周年 个百分点 百分点 万人次 万人 万户 万份 万个 万名
+个 名 人 场 支 篇 条 户 间 家 项 件 宗 次 份 元 所 处 批 位 套 期 本 部 台 辆 座 栋 张 册 节 门 类 种 群
+对 天 岁 届 轮 起 例 封 首 幅 组 片 块 吨 公里 亩 平方米 万平方米 %""".split(), key=len, reverse=True)
+FAMILIES = {
+    "people": {"人", "名", "人次", "位", "万人", "万人次"},
+    "sessions": {"场", "场次", "次", "期", "届", "轮"},
+    "money": {"元"},
+    "percent": {"%", "个百分点", "百分点"},
+}
+LOWER_BOUND = {"逾", "超过", "超", "突破", "以上", "多", "余", "不少于", "至少", "多达"}
+APPROXIMATE = {"约", "近", "左右", "将近", "接近", "大约"}
+_PRE = "不少于|多达|将近|接近|大约|超过|突破|至少|逾|超|近|约"
+_ARABIC = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+_CHINESE = "[零〇一二三四五六七八九十百千万亿两]+"
+_MAGNITUDE = {"千万": 10**7, "百万": 10**6, "亿": 10**8, "万": 10**4, "千": 10**3}
+_UNIT_MAGNITUDE = {"万元": ("元", 10**4), "亿元": ("元", 10**8), "千元": ("元", 10**3), "万人": ("人", 10**4),
+                   "万人次": ("人次", 10**4), "万户": ("户", 10**4), "万份": ("份", 10**4), "万个": ("个", 10**4),
+                   "万名": ("名", 10**4), "万平方米": ("平方米", 10**4)}
+_QUANTITY = re.compile(
+    rf"(?P<pre>{_PRE})?(?P<num>{_ARABIC}|{_CHINESE})(?P<mag>千万|百万|万|亿|千)?(?P<post>多|余)?"
+    rf"(?P<unit>{'|'.join(re.escape(u) for u in UNITS)})?(?P<after>以上|左右|多)?")
+_RANGE = re.compile(rf"(?:{_ARABIC}|{_CHINESE})\s*[-－—–~～至到]\s*(?:{_ARABIC}|{_CHINESE})")
+_DATE = re.compile(r"\d{4}\s*[-/.]\s*\d{1,2}\s*[-/.]\s*\d{1,2}|(?:19|20)\d{2}年|\d{1,2}月(?:\d{1,2}[日号])?|\d{1,2}[日号]")
+# Chinese idioms built of numerals: words, not quantities
+IDIOMS = ("千家万户", "千方百计", "万众一心", "一心一意", "四面八方", "五湖四海", "百花齐放", "千千万万",
+          "一举两得", "万无一失", "十全十美", "一五一十", "三心二意", "七上八下", "一老一小", "一路童行")
+# a measure word that is really the start of a word: 千家 in 千家万户 is caught above; 家庭 here
+_NOT_UNIT_BEFORE = {"家": "庭长属乡园风教", "人": "民员才士群们", "个": "人体性案", "条": "例件款",
+                    "次": "要", "期": "间待望刊", "名": "称单义", "部": "门署分", "份": "子额"}
+CLAUSE_END = "，,；;。！？!?：:"
+_CLAUSE = re.compile(rf"[^{CLAUSE_END}\n]+")
+
+
+@dataclass
+class Quantity:
+    value: float
+    unit: str
+    qualifier: str  # "" or the qualifier word(s) as written, e.g. "逾", "多"
+    start: int  # offsets in the text that was parsed
+    end: int
+    surface: str
+    low: float = 0.0  # the values the statement allows (see `bounds`)
+    high: float = 0.0
+
+    @property
+    def family(self) -> str:
+        return unit_family(self.unit)
+
+    @property
+    def text(self) -> str:
+        """The figure as an answer shows it: 64个, 53.4万人次, 1268万元."""
+        return self.surface
+
+
+def unit_family(unit: str) -> str:
+    for name, members in FAMILIES.items():
+        if unit in members:
+            return name
+    return "items" if unit else "amount"
+
+
+def _number(raw: str) -> float | None:
+    if raw[0].isdigit():
+        return float(raw.replace(",", ""))
+    if len(raw) == 1:
+        single = {"十": 10, "百": 100, "千": 1000, "万": 10**4, "亿": 10**8, "两": 2}
+        if raw in single:
+            return float(single[raw])
+    converted = chinese_number(raw) if len(raw) > 1 else None
+    if converted is None and len(raw) == 1:
+        converted = {c: str(i) for i, c in enumerate("零一二三四五六七八九")}.get(raw)
+    return float(converted) if converted is not None else None
+
+
+def _masked(text: str) -> list[bool]:
+    """Characters inside dates, ranges and idioms, which hold no counts."""
+    mask = [False] * len(text)
+    for pattern in (_RANGE, _DATE):
+        for m in pattern.finditer(text):
+            for i in range(m.start(), m.end()):
+                mask[i] = True
+    for idiom in IDIOMS:
+        at = text.find(idiom)
+        while at >= 0:
+            for i in range(at, at + len(idiom)):
+                mask[i] = True
+            at = text.find(idiom, at + 1)
+    return mask
+
+
+def parse_quantities(text: str) -> list[Quantity]:
+    """Every count, amount or percentage stated in `text`, in order."""
+    mask = _masked(text)
+    found = []
+    for m in _QUANTITY.finditer(text):
+        num_start, num_end = m.span("num")
+        if any(mask[num_start:num_end]) or _excluded(text, m):
+            continue
+        base = _number(m.group("num"))
+        if base is None:
+            continue
+        unit, magnitude = m.group("unit") or "", m.group("mag")
+        chinese = not m.group("num")[0].isdigit()
+        if not unit and not magnitude:
+            continue  # a bare number (12338, FM94.6, 二十大) counts nothing
+        if chinese and not unit:
+            continue
+        scale = _MAGNITUDE[magnitude] if magnitude else 1
+        if unit in _UNIT_MAGNITUDE:
+            unit, factor = _UNIT_MAGNITUDE[unit]
+            scale *= factor
+        value = base * scale
+        qualifier = "".join(q for q in (m.group("pre"), m.group("post"), m.group("after")) if q)
+        start = m.start() if m.group("pre") else num_start
+        low, high = bounds(value, qualifier, _last_digit_step(m.group("num")) * scale)
+        found.append(Quantity(value, unit, qualifier, start, m.end(), text[start:m.end()], low, high))
+    return found
+
+
+def _last_digit_step(raw: str) -> float:
+    """The place value of the last written digit: 15.3 → 0.1, 300 → 100, 70 → 10, 十 → 10."""
+    if not raw[0].isdigit():
+        value = _number(raw) or 1
+        step = 1
+        while value % (step * 10) == 0:
+            step *= 10
+        return step
+    raw = raw.replace(",", "")
+    if "." in raw:
+        return 10 ** -len(raw.split(".")[1])
+    stripped = raw.rstrip("0")
+    return 10 ** (len(raw) - len(stripped)) if stripped else 1
+
+
+def bounds(value: float, qualifier: str, step: float) -> tuple[float, float]:
+    """The values a statement allows. 15.3万多 is 153,000 up to 154,000 (多 and 余 add less than
+    one step of the last digit); 逾, 超过, 突破 … set a floor (taken as up to half as much again);
+    近 is a little under; 约 and 左右 are within a tenth."""
+    if any(q in qualifier for q in ("近", "将近", "接近")):
+        return value * 0.85, value
+    if any(q in qualifier for q in APPROXIMATE):
+        return value * 0.9, value * 1.1
+    if qualifier.endswith(("多", "余")) and not any(q in qualifier for q in ("逾", "超过", "超", "突破", "以上", "多达")):
+        return value, value + step
+    if any(q in qualifier for q in LOWER_BOUND):
+        return value, value * 1.5
+    return value, value
+
+
+def _excluded(text: str, m: re.Match) -> bool:
+    """Ordinals, reduplications (一个个), numbers glued to Latin letters, units that start a word."""
+    num_start = m.start("num")
+    before = text[num_start - 1] if num_start else ""
+    unit = m.group("unit") or ""
+    after = text[m.end():m.end() + 1]
+    if before == "第" or (before.isascii() and before.isalpha()):
+        return True
+    if unit and after == unit[-1] and not m.group("num")[0].isdigit():
+        return True  # 一个个项目, 一项项荣誉
+    if unit in _NOT_UNIT_BEFORE and after and after in _NOT_UNIT_BEFORE[unit] and not m.group("after"):
+        return True
+    num = m.group("num")
+    if len(num) == 1 and not num.isdigit() and not m.group("pre"):
+        if num == "一":
+            return True  # 一 + measure word is an article: 一份, 一起, 一轮
+        if num in "二三四五六七八九两" and unit in ("个", "项", "次", "条", "起", "份"):
+            return True  # 两个确立, 三项制度: names more often than figures
+        if num in "十百千万亿":
+            return True  # 百场亲子活动, 万名执委工程: names of programmes; 近千场 (qualified) stays
+    return False
+
+
+@dataclass
+class Clause:
+    text: str
+    start: int
+    end: int
+
+
+def clauses(text: str) -> list[Clause]:
+    """Clauses of `text` split at commas, semicolons and sentence ends, with their offsets."""
+    return [Clause(m.group(), m.start(), m.end()) for m in _CLAUSE.finditer(text) if m.group().strip()]
+
+
+@dataclass
+class Figure:
+    """A figure of the corpus: the quantity, the clause it stands in, and where that is."""
+
+    value: float
+    unit: str
+    qualifier: str
+    text: str  # as written, e.g. 逾53.4万人次
+    start: int  # document offsets of the figure
+    end: int
+    clause: str
+    clause_start: int
+    clause_end: int
+    counts: str  # the words it counts, as far as the clause says (示范村、示范户)
+    context: str  # the clause text around it, up to the neighbouring figures
+    passage_id: str
+    doc_id: str
+    family: str = ""
+    low: float = 0.0
+    high: float = 0.0
+
+
+def counted_words(clause: str, q: Quantity, others: list[Quantity]) -> str:
+    """What a figure counts: the noun after its measure word (1019个妇女之家) or, failing that,
+    the words before it (处理信访案件4308宗), cut at the neighbouring figures."""
+    nxt = min((o.start for o in others if o.start >= q.end), default=len(clause))
+    prv = max((o.end for o in others if o.end <= q.start), default=0)
+    after = clause[q.end:nxt].strip(" “”\"'（）()")
+    before = re.sub(rf"^(?:{_PRE}|共|全市|累计|总计|合计|其中|等)+", "", clause[prv:q.start]).strip(" “”\"'（）()")
+    before = re.sub(r"(?:共|等|达|达到|为|有|约)+$", "", before)
+    if after and q.unit and q.unit not in ("%", "元") and re.match(r"[\u4e00-\u9fff“\"]", after):
+        return after[:12]
+    return before[-12:] if before else after[:12]
+
+
+def slot(clause: str, q: Quantity, others: list[Quantity]) -> str:
+    """The clause around a figure, cut at its neighbours: in 示范区1个、示范镇街8个 the 8 gets
+    、示范镇街, not the whole clause."""
+    nxt = min((o.start for o in others if o.start >= q.end), default=len(clause))
+    prv = max((o.end for o in others if o.end <= q.start), default=0)
+    return f"{clause[prv:q.start]} {clause[q.end:nxt]}"
+
+
+def figures_of(passage) -> list[Figure]:
+    """The figures in one passage, with document offsets."""
+    out = []
+    for clause in clauses(passage.text):
+        quantities = parse_quantities(clause.text)
+        for q in quantities:
+            others = [o for o in quantities if o is not q]
+            base = passage.start + clause.start
+            out.append(Figure(q.value, q.unit, q.qualifier, q.surface, base + q.start, base + q.end,
+                              clause.text, base, base + len(clause.text), counted_words(clause.text, q, others),
+                              slot(clause.text, q, others), passage.id, passage.doc_id, q.family, q.low, q.high))
+    return out
+
+
+def compatible(a, b) -> bool:
+    """Whether two statements (anything with `low` and `high`) can both be true."""
+    eps = 1e-9 * max(1.0, abs(a.high), abs(b.high))
+    return a.low <= b.high + eps and b.low <= a.high + eps
+
+
+def context_words(text: str) -> frozenset[str]:
+    """The words of a figure's context, numbers left out: what the figure is about."""
+    from kb.tokenizer import tokenize
+
+    return frozenset(t.text for t in tokenize(text) if t.main and not t.text[0].isdigit())
+
+
+def similarity(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+# Two figures count the same thing when their contexts share this much (Jaccard) and at least
+# two words: 发动巾帼志愿服务队1208支 / …1108支 share all; 覆盖妇女群众 / 覆盖群众 share 2 of 3.
+CONFLICT_SIMILARITY = 0.75
+CONFLICT_MIN_SHARED = 2
+
+
+class FigureTable:
+    """All figures of a snapshot, by passage, and the pairs that disagree."""
+
+    def __init__(self, passages):
+        self.figures: list[Figure] = [f for p in passages for f in figures_of(p)]
+        self.by_passage: dict[str, list[Figure]] = {}
+        for f in self.figures:
+            self.by_passage.setdefault(f.passage_id, []).append(f)
+        self._context = [context_words(f.context) for f in self.figures]
+        self.conflicts: list[tuple[Figure, Figure, float]] = self._find_conflicts()
+        self._conflicting: dict[int, list[Figure]] = {}
+        for a, b, _ in self.conflicts:
+            self._conflicting.setdefault(id(a), []).append(b)
+            self._conflicting.setdefault(id(b), []).append(a)
+
+    def conflicting(self, figure: Figure) -> list[Figure]:
+        return self._conflicting.get(id(figure), [])
+
+    def _find_conflicts(self) -> list[tuple[Figure, Figure, float]]:
+        by_word: dict[tuple[str, str], list[int]] = {}
+        for i, words in enumerate(self._context):
+            for w in words:
+                by_word.setdefault((self.figures[i].unit, w), []).append(i)
+        pairs: dict[tuple[int, int], float] = {}
+        for members in by_word.values():
+            if len(members) > 200:  # a word this common says nothing about what is counted
+                continue
+            for x, i in enumerate(members):
+                for j in members[x + 1:]:
+                    if (i, j) in pairs:
+                        continue
+                    a, b = self.figures[i], self.figures[j]
+                    if a.clause_start == b.clause_start and a.doc_id == b.doc_id or compatible(a, b):
+                        continue  # figures of one clause count different things by construction
+                    score = similarity(self._context[i], self._context[j])
+                    if score >= CONFLICT_SIMILARITY and len(self._context[i] & self._context[j]) >= CONFLICT_MIN_SHARED:
+                        pairs[(i, j)] = score
+        return [(self.figures[i], self.figures[j], s) for (i, j), s in sorted(pairs.items(), key=lambda kv: -kv[1])]
