@@ -44,7 +44,8 @@ IDIOMS = ("千家万户", "千方百计", "万众一心", "一心一意", "四�
 _NOT_UNIT_BEFORE = {"家": "庭长属乡园风教", "人": "民员才士群们", "个": "人体性案", "条": "例件款",
                     "次": "要", "期": "间待望刊", "名": "称单义", "部": "门署分", "份": "子额"}
 CLAUSE_END = "，,；;。！？!?：:"
-_CLAUSE = re.compile(rf"[^{CLAUSE_END}\n]+")
+# a comma between digits is a thousands separator (4,308), not a clause end
+_CLAUSE_SPLIT = re.compile(r"[，；;。！？!?：:\n]|,(?!\d{3}(?!\d))|(?<!\d),")
 
 
 @dataclass
@@ -195,7 +196,14 @@ class Clause:
 
 def clauses(text: str) -> list[Clause]:
     """Clauses of `text` split at commas, semicolons and sentence ends, with their offsets."""
-    return [Clause(m.group(), m.start(), m.end()) for m in _CLAUSE.finditer(text) if m.group().strip()]
+    out, start = [], 0
+    for m in _CLAUSE_SPLIT.finditer(text):
+        if text[start:m.start()].strip():
+            out.append(Clause(text[start:m.start()], start, m.start()))
+        start = m.end()
+    if text[start:].strip():
+        out.append(Clause(text[start:], start, len(text)))
+    return out
 
 
 @dataclass
@@ -220,25 +228,26 @@ class Figure:
     high: float = 0.0
 
 
+_LIST_BREAK = re.compile(r"[、和及与]|以及")
+
+
 def counted_words(clause: str, q: Quantity, others: list[Quantity]) -> str:
-    """What a figure counts: the noun after its measure word (1019个妇女之家) or, failing that,
-    the words before it (处理信访案件4308宗), cut at the neighbouring figures."""
+    """What a figure counts: the noun after its measure word (1019个妇女之家, up to the next list
+    break) or else the words before it, back to the previous figure (示范村、示范户等64个)."""
     nxt = min((o.start for o in others if o.start >= q.end), default=len(clause))
     prv = max((o.end for o in others if o.end <= q.start), default=0)
-    after = clause[q.end:nxt].strip(" “”\"'（）()")
-    before = re.sub(rf"^(?:{_PRE}|共|全市|累计|总计|合计|其中|等)+", "", clause[prv:q.start]).strip(" “”\"'（）()")
-    before = re.sub(r"(?:共|等|达|达到|为|有|约)+$", "", before)
-    if after and q.unit and q.unit not in ("%", "元") and re.match(r"[\u4e00-\u9fff“\"]", after):
-        return after[:12]
-    return before[-12:] if before else after[:12]
+    after = _LIST_BREAK.split(clause[q.end:nxt], maxsplit=1)[0].strip(" “”\"'（）()")
+    if after and re.match(r"[\u4e00-\u9fff]", after):
+        return after
+    return clause[prv:q.start].strip(" 、“”\"'（）()")
 
 
 def slot(clause: str, q: Quantity, others: list[Quantity]) -> str:
-    """The clause around a figure, cut at its neighbours: in 示范区1个、示范镇街8个 the 8 gets
-    、示范镇街, not the whole clause."""
+    """The clause around a figure, cut at its neighbours and, after it, at a list break: in
+    示范区1个、示范镇街8个 the 8 gets 、示范镇街 and the 1 gets 示范区 (with what precedes it)."""
     nxt = min((o.start for o in others if o.start >= q.end), default=len(clause))
     prv = max((o.end for o in others if o.end <= q.start), default=0)
-    return f"{clause[prv:q.start]} {clause[q.end:nxt]}"
+    return f"{clause[prv:q.start]} {_LIST_BREAK.split(clause[q.end:nxt], maxsplit=1)[0]}"
 
 
 def figures_of(passage) -> list[Figure]:

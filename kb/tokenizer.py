@@ -45,7 +45,7 @@ def segmenter() -> jieba.Tokenizer:
         jieba.setLogLevel(60)  # jieba logs its cache use at INFO on every load
         tk.initialize()
         for word, freq, tag in user_words():
-            tk.add_word(word, freq, tag)
+            tk.add_word(word, freq, tag or "n")  # domain terms are names of things
         return tk
 
 
