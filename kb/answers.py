@@ -16,7 +16,7 @@ from kb.glossary import translate
 from kb.keyword import QUERY_STOPWORDS
 from kb.normalize import normalize
 from kb.search import Hit, Snapshot, check_query
-from kb.tokenizer import tokenize
+from kb.tokenizer import pos_tagger, tokenize
 
 # Confidence below which `ask` says "not found"; set by measurement (docs/answers.md).
 MIN_CONFIDENCE = 0.40
@@ -167,11 +167,7 @@ def question_target(question: str) -> list[str]:
                 break
             words.append(word)
         return [t.text for chinese in translate(" ".join(words)) for t in tokenize(chinese) if t.main]
-    import jieba.posseg
-
-    from kb.tokenizer import segmenter
-
-    pairs = [(w.word, w.flag) for w in jieba.posseg.POSTokenizer(segmenter()).cut(normalize(question))]
+    pairs = [(w.word, w.flag) for w in pos_tagger().cut(normalize(question))]
     at = next((i for i, (w, _) in enumerate(pairs) if w in ("多少", "几")), None)
     if at is None:
         return []
@@ -298,12 +294,15 @@ def _extract(kind: str, sentence: str) -> str:
         m = _DATE.search(sentence)
         return m.group() if m else ""
     if kind == "person":
-        import jieba.posseg
-
-        from kb.tokenizer import segmenter
-
-        names = [w.word for w in jieba.posseg.POSTokenizer(segmenter()).cut(sentence) if w.flag == "nr"]
-        return "、".join(dict.fromkeys(names))
+        names, current = [], ""
+        for w in pos_tagger().cut(sentence):
+            if w.flag == "nr":
+                current += w.word  # jieba splits 甘绮霞 into 甘 + 绮霞
+            elif current:
+                names.append(current)
+                current = ""
+        names += [current] if current else []
+        return "、".join(dict.fromkeys(n for n in names if len(n) >= 2))
     return ""
 
 

@@ -14,7 +14,9 @@ from kb.semantic import ModelMismatch
 from kb.config import Settings
 from kb.highlight import mark
 from kb.search import MODES, BadQuery, Library
-from kb.shapes import citation_line, passage_dict, results_dict
+from kb.normalize import normalize
+from kb.shapes import (answer_dict, citation_text, citation_line, conflict_dict, figure_dict, passage_dict, results_dict,
+                       verdict_dict)
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -80,6 +82,86 @@ def cmd_show(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _mark_figure(evidence) -> str:
+    if not evidence.figure:
+        return evidence.text
+    a, b = evidence.figure_start - evidence.start, evidence.figure_end - evidence.start
+    return mark(evidence.text, [(a, b)])
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from kb.answers import ask
+
+    snapshot = _open(args)
+    answer = ask(snapshot, args.question, mode=args.mode)
+    if args.json:
+        _print_json(answer_dict(answer, snapshot))
+        return EXIT_OK
+    if answer.found:
+        print(f"{answer.text}    (confidence {answer.confidence:.2f})")
+        print(f"  “{_mark_figure(answer.evidence)}”")
+        print(f"  {citation_text(answer.evidence.citation)}")
+        for other in answer.conflicts:
+            print(f"  ! the corpus also says {other.figure}: “{_mark_figure(other)}” — {citation_text(other.citation)}")
+        return EXIT_OK
+    print(f"not found in the corpus (confidence {answer.confidence:.2f}); closest passages:")
+    for rank, hit in enumerate(answer.passages[:3], 1):
+        print(f"{rank}. {hit.passage.text[:120]}")
+        print(f"   {citation_line(hit.passage, snapshot.documents.get(hit.passage.doc_id))}")
+    return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from kb.answers import verify
+
+    snapshot = _open(args)
+    verdict = verify(snapshot, args.claim, mode=args.mode)
+    if args.json:
+        _print_json(verdict_dict(verdict, snapshot))
+        return EXIT_OK
+    print(f"{verdict.verdict}    (figures in the claim: {'、'.join(verdict.claim_figures) or 'none'})")
+    for e in verdict.evidence:
+        print(f"  {e.status}: “{_mark_figure(e)}” — {citation_text(e.citation)}")
+    return EXIT_OK
+
+
+def cmd_figures(args: argparse.Namespace) -> int:
+    import csv
+
+    snapshot = _open(args)
+    words = normalize(" ".join(args.words)).split()
+    rows = [figure_dict(f, snapshot) for f in snapshot.figures.figures
+            if all(w in normalize(f.clause) for w in words)]
+    if args.csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(["figure", "value", "unit", "qualifier", "counts", "clause", "citation", "passage_id"])
+        for r in rows:
+            writer.writerow([r["figure"], r["value"], r["unit"] or "", r["qualifier"] or "", r["counts"],
+                             r["clause"], r["citation_line"], r["passage_id"]])
+    elif args.json:
+        _print_json({"figures": rows})
+    else:
+        for r in rows:
+            print(f"{r['figure']}\t{r['counts']}\t{r['citation_line']}")
+    return EXIT_OK
+
+
+def cmd_conflicts(args: argparse.Namespace) -> int:
+    snapshot = _open(args)
+    pairs = [conflict_dict(a, b, s, snapshot) for a, b, s in snapshot.figures.conflicts]
+    if args.json:
+        _print_json({"conflicts": pairs})
+        return EXIT_OK
+    if not pairs:
+        print("no figures in the corpus disagree")
+    for pair in pairs:
+        a, b = pair["figures"]
+        print(f"{a['figure']} ≠ {b['figure']}")
+        print(f"  “{a['clause']}” — {a['citation_line']}")
+        print(f"  “{b['clause']}” — {b['citation_line']}")
+    return EXIT_OK
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from kb.evaluate import evaluate
 
@@ -117,6 +199,28 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("passage_id")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_show)
+    p = sub.add_parser("ask", help="answer a question with a figure, date, name or passage, cited")
+    p.add_argument("question")
+    p.add_argument("--mode", choices=MODES, default="hybrid")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("verify", help="check a claim: supported, contradicted, conflicting or not_found")
+    p.add_argument("claim")
+    p.add_argument("--mode", choices=MODES, default="hybrid")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("figures", help="the figures of the corpus, with citations")
+    p.add_argument("words", nargs="*", help="only figures whose clause holds all these words")
+    p.add_argument("--csv", action="store_true")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_figures)
+
+    p = sub.add_parser("conflicts", help="pairs of figures that count the same thing differently")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_conflicts)
+
     p = sub.add_parser("eval", help="run a question or claim set (see shared/eval/README.md)")
     p.add_argument("file", type=Path)
     p.add_argument("--mode", choices=MODES, default="hybrid")

@@ -103,10 +103,76 @@ def evaluate(snapshot: Snapshot, path: Path, mode: str = "hybrid") -> tuple[list
     """Per-item results and the summary object `kb eval --json` prints last."""
     kind, items = load_set(path)
     summary = {"set": path.name, "kind": kind, "mode": mode, "n": len(items)}
+    snapshot.figures  # built before the clock starts: a server builds it at start-up too
     if kind == "questions":
         results = retrieval_results(snapshot, items, mode)
         summary |= retrieval_summary(items, results)
+        summary |= latency_summary(results)
+        summary |= answer_summary(snapshot, items, results, mode)
     else:
-        raise BadEvalSet(f"{path.name}: claim sets are not supported yet")
-    summary |= latency_summary(results)
+        results = claim_results(snapshot, items, mode)
+        summary |= claim_summary(items, results)
+        summary |= latency_summary(results)
     return results, summary
+
+
+def _accepted(text: str, answers: list[str]) -> bool:
+    clean = _squash(text).replace(",", "").replace("，", "")
+    return any(_squash(a).replace(",", "") in clean for a in answers)
+
+
+def answer_summary(snapshot: Snapshot, items: list[dict], results: list[ItemResult], mode: str) -> dict:
+    """Runs `ask` on each question; records into `results[i].extra` and returns the metrics."""
+    from kb.answers import ask
+
+    right = wrong_unanswerable = answerable = unanswerable = 0
+    latencies = []
+    for item, result in zip(items, results):
+        began = time.perf_counter()
+        answer = ask(snapshot, item["question"], mode=mode)
+        latencies.append((time.perf_counter() - began) * 1000)
+        cited = snapshot.passages[answer.evidence.passage_id].text if answer.found and answer.evidence else ""
+        if item.get("answers"):
+            answerable += 1
+            ok = answer.found and _accepted(answer.text, item["answers"]) and \
+                relevant_rank([cited], item.get("evidence")) == 1
+            right += ok
+        else:
+            unanswerable += 1
+            ok = not answer.found
+            wrong_unanswerable += not ok
+        result.passed = ok
+        result.returned = f"{answer.text or '(not found)'} · {result.returned}"
+        result.extra = {"answer": answer.text, "found": answer.found, "confidence": answer.confidence}
+    return {"answer_accuracy": round(right / answerable, 4) if answerable else None,
+            "unanswerable_correct": round(1 - wrong_unanswerable / unanswerable, 4) if unanswerable else None,
+            "answer_latency_ms_p50": round(statistics.median(latencies), 1),
+            "answer_latency_ms_p95": round(percentile(latencies, 95), 1)}
+
+
+def claim_results(snapshot: Snapshot, items: list[dict], mode: str) -> list[ItemResult]:
+    from kb.answers import verify
+
+    results = []
+    for item in items:
+        began = time.perf_counter()
+        verdict = verify(snapshot, item["claim"], mode=mode)
+        latency = (time.perf_counter() - began) * 1000
+        texts = [snapshot.passages[e.passage_id].text for e in verdict.evidence]
+        evidence_ok = item.get("evidence") is None or relevant_rank(texts, item["evidence"]) is not None
+        results.append(ItemResult(item.get("id", ""), verdict.verdict == item.get("verdict"), None,
+                                  f"{verdict.verdict} (expected {item.get('verdict')})", latency,
+                                  {"verdict": verdict.verdict, "evidence_ok": evidence_ok}))
+    return results
+
+
+def claim_summary(items: list[dict], results: list[ItemResult]) -> dict:
+    n = len(results) or 1
+    counts: dict[str, dict[str, int]] = {}
+    for item, r in zip(items, results):
+        row = counts.setdefault(item.get("verdict", "?"), {"n": 0, "right": 0})
+        row["n"] += 1
+        row["right"] += bool(r.passed)
+    return {"verdict_accuracy": round(sum(bool(r.passed) for r in results) / n, 4),
+            "evidence_accuracy": round(sum(bool(r.passed and r.extra["evidence_ok"]) for r in results) / n, 4),
+            "per_verdict": counts}

@@ -177,7 +177,8 @@ def _excluded(text: str, m: re.Match) -> bool:
     if unit in _NOT_UNIT_BEFORE and after and after in _NOT_UNIT_BEFORE[unit] and not m.group("after"):
         return True
     num = m.group("num")
-    if len(num) == 1 and not num.isdigit() and not m.group("pre"):
+    qualified = m.group("pre") or m.group("post") or m.group("after")
+    if len(num) == 1 and not num.isdigit() and not qualified:
         if num == "一":
             return True  # 一 + measure word is an article: 一份, 一起, 一轮
         if num in "二三四五六七八九两" and unit in ("个", "项", "次", "条", "起", "份"):

@@ -1,6 +1,8 @@
 """Highlights: where the query's words stand in a passage, as character spans of its text."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from kb.normalize import normalize_with_map
 from kb.tokenizer import tokenize
 
@@ -8,7 +10,7 @@ from kb.tokenizer import tokenize
 def spans(text: str, terms: list[str], phrases: list[str] = ()) -> list[tuple[int, int]]:
     """Merged (start, end) spans of `text` that match a query term or quoted phrase."""
     wanted = set(terms)
-    matching = [t for t in tokenize(text) if t.text in wanted]
+    matching = [t for t in _tokens(text) if t.text in wanted]
     found = [(t.start, t.end) for t in matching]
     if phrases:
         norm, where = normalize_with_map(text)
@@ -18,6 +20,12 @@ def spans(text: str, terms: list[str], phrases: list[str] = ()) -> list[tuple[in
                 found.append((where[at][0], where[at + len(phrase) - 1][1]))
                 at = norm.find(phrase, at + len(phrase))
     return _merge(found)
+
+
+@lru_cache(maxsize=4096)
+def _tokens(text: str) -> tuple:
+    """Passages come back again and again: their tokens are kept for the next query."""
+    return tuple(tokenize(text))
 
 
 def _merge(found: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -94,10 +94,6 @@ def parse(query: str) -> ParsedQuery:
     return ParsedQuery(list(seen), [p for p in phrases if p], list(pairs))
 
 
-def _term_query(term: str) -> Query:
-    return Or([Term(field, term, boost=boost) for field, boost in FIELD_BOOSTS.items()])
-
-
 def _phrase_tokens(phrase: str) -> list[str]:
     return [t.text for t in tokenize(phrase) if t.main]
 
@@ -157,7 +153,8 @@ class KeywordIndex:
         (a sequential-dependence model), so passages keeping the query's word order rank higher."""
         if not parsed.terms:
             return None
-        clauses = [_term_query(t) for t in parsed.terms]
+        # one flat Or: whoosh builds a union matcher per Or node, so nesting costs time
+        clauses = [Term(field, t, boost=boost) for t in parsed.terms for field, boost in FIELD_BOOSTS.items()]
         clauses += [Phrase("text", list(pair), slop=PAIR_SLOP, boost=PAIR_BOOST) for pair in parsed.pairs]
         return Or(clauses)
 

@@ -16,7 +16,10 @@ def citation(passage: Passage, doc: Document | None) -> dict:
 
 def citation_line(passage: Passage, doc: Document | None) -> str:
     """title · section · ¶paragraph · outlet date"""
-    c = citation(passage, doc)
+    return citation_text(citation(passage, doc))
+
+
+def citation_text(c: dict) -> str:
     parts = [c["title"], " / ".join(c["section"]), f"¶{c['paragraph']}", " ".join(x for x in (c["outlet"], c["date"]) if x)]
     return " · ".join(p for p in parts if p)
 
@@ -44,3 +47,40 @@ def results_dict(results: Results, snapshot: Snapshot) -> dict:
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 6)
+
+
+def evidence_dict(evidence) -> dict | None:
+    if evidence is None:
+        return None
+    return {"text": evidence.text, "start": evidence.start, "end": evidence.end, "passage_id": evidence.passage_id,
+            "figure": evidence.figure or None, "figure_start": evidence.figure_start if evidence.figure else None,
+            "figure_end": evidence.figure_end if evidence.figure else None, "status": evidence.status or None,
+            "citation": evidence.citation, "citation_line": citation_text(evidence.citation)}
+
+
+def answer_dict(answer, snapshot: Snapshot) -> dict:
+    return {"question": answer.question, "kind": answer.kind, "found": answer.found, "answer": answer.text or None,
+            "value": answer.value, "unit": answer.unit or None, "qualifier": answer.qualifier or None,
+            "confidence": answer.confidence, "evidence": evidence_dict(answer.evidence),
+            "conflicts": [evidence_dict(c) for c in answer.conflicts], "note": answer.note or None,
+            "passages": [hit_dict(h, snapshot) for h in answer.passages]}
+
+
+def verdict_dict(verdict, snapshot: Snapshot) -> dict:
+    return {"claim": verdict.claim, "verdict": verdict.verdict, "claim_figures": verdict.claim_figures,
+            "evidence": [evidence_dict(e) for e in verdict.evidence],
+            "passages": [hit_dict(h, snapshot) for h in verdict.passages]}
+
+
+def figure_dict(figure, snapshot: Snapshot) -> dict:
+    passage = snapshot.passages[figure.passage_id]
+    doc = snapshot.documents.get(figure.doc_id)
+    return {"figure": figure.text, "value": figure.value, "unit": figure.unit or None,
+            "qualifier": figure.qualifier or None, "counts": figure.counts, "clause": figure.clause,
+            "start": figure.start, "end": figure.end, "clause_start": figure.clause_start,
+            "clause_end": figure.clause_end, "passage_id": figure.passage_id,
+            "citation": citation(passage, doc), "citation_line": citation_line(passage, doc)}
+
+
+def conflict_dict(a, b, similarity: float, snapshot: Snapshot) -> dict:
+    return {"similarity": round(similarity, 3), "figures": [figure_dict(a, snapshot), figure_dict(b, snapshot)]}

@@ -49,6 +49,14 @@ def segmenter() -> jieba.Tokenizer:
         return tk
 
 
+@lru_cache(maxsize=1)
+def pos_tagger():
+    """jieba's part-of-speech tagger over the same dictionary (its tag table loads once)."""
+    import jieba.posseg
+
+    return jieba.posseg.POSTokenizer(segmenter())
+
+
 def user_words() -> list[tuple[str, int | None, str | None]]:
     """Domain terms from kb/data/userdict.txt: `word [freq] [tag]`, `#` starts a comment."""
     text = resources.files("kb.data").joinpath("userdict.txt").read_text("utf-8")

@@ -1,0 +1,90 @@
+import json
+
+import pytest
+
+from kb.answers import ask, asked_unit, question_kind, question_target, verify
+from kb.evaluate import evaluate
+from kb.shapes import answer_dict, verdict_dict
+
+from conftest import SHARED
+
+
+@pytest.mark.parametrize("question", ["美丽庭院示范村有多少个", "how many beautiful-courtyard demonstration sites"])
+def test_the_courtyard_figure_is_answered_and_cited(snapshot, question):
+    answer = ask(snapshot, question)
+    assert answer.found and answer.text == "64个" and answer.value == 64 and answer.unit == "个"
+    assert answer.evidence.citation["paragraph"] == 49
+    assert answer.evidence.citation["section"][0] == "佛山妇联在家庭家教家风建设方面有新举措"
+    doc = snapshot.documents[answer.evidence.citation["doc_id"]]
+    assert doc.text[answer.evidence.start:answer.evidence.end] == answer.evidence.text
+    assert doc.text[answer.evidence.figure_start:answer.evidence.figure_end] == "64个"
+
+
+def test_the_unit_asked_for_picks_the_figure(snapshot):
+    assert ask(snapshot, "小额担保贷款共有多少名妇女获得").text == "128名"
+    assert ask(snapshot, "小额担保贷款的资金有多少万元").text == "1268万元"
+
+
+def test_a_qualifier_stays_with_the_figure(snapshot):
+    answer = ask(snapshot, "发放创业就业资讯多少份")
+    assert answer.text == "逾2.5万份" and answer.value == 25000 and answer.qualifier == "逾"
+
+
+def test_disagreeing_sources_are_both_shown(snapshot):
+    answer = ask(snapshot, "发动了多少支巾帼志愿服务队参与防疫支援")
+    assert {answer.text} | {c.figure for c in answer.conflicts} == {"1208支", "1108支"}
+    assert "disagree" in answer.note
+
+
+@pytest.mark.parametrize("question", ["全市新建了多少所幼儿园", "How many kindergartens were opened?",
+                                      "妇联的年度财政预算是多少"])
+def test_what_the_corpus_does_not_say_is_not_answered(snapshot, question):
+    answer = ask(snapshot, question)
+    assert not answer.found and answer.text == "" and answer.value is None
+    assert answer.passages  # the closest passages are still shown
+
+
+def test_a_date_question_gets_the_date(snapshot):
+    answer = ask(snapshot, "两个规划是什么时候正式颁布实施的")
+    assert answer.kind == "date" and answer.text == "2022年7月下旬"
+
+
+def test_question_analysis():
+    assert question_kind("有多少名会员") == "quantity"
+    assert question_kind("When were the plans issued?") == "date"
+    assert question_kind("谁带队") == "person"
+    assert asked_unit("覆盖多少人次") == ("people", "人次")
+    assert asked_unit("资金总额是多少") == ("money", "元")
+    assert question_target("申报了多少个省级儿童友好示范镇街") == ["省级", "儿童友好", "示范镇街"]
+    assert question_target("粉丝量突破了多少") == ["粉丝", "量"]
+
+
+@pytest.mark.parametrize("claim,verdict", [
+    ("全市妇联系统处理信访案件4,308宗。", "supported"),
+    ("全市妇联系统处理信访案件4,380宗。", "contradicted"),
+    ("佛山妇联微信公众号发布文章800篇。", "supported"),  # the source says 超过800篇: not contradicted
+    ("巾帼志愿者参与防疫支援4548场次。", "conflicting"),
+    ("妇女小额担保贷款资金共一千二百六十八万元。", "supported"),
+    ("全市建成了30个女性创业孵化基地。", "not_found"),
+])
+def test_claims(snapshot, claim, verdict):
+    result = verify(snapshot, claim)
+    assert result.verdict == verdict
+    if verdict != "not_found":
+        assert result.evidence and all(e.citation["paragraph"] > 0 for e in result.evidence)
+
+
+def test_json_shapes(snapshot):
+    data = answer_dict(ask(snapshot, "寄送了多少个书香包"), snapshot)
+    assert data["answer"] == "400个" and data["evidence"]["citation_line"].startswith("见证——佛山妇联的2022年")
+    assert json.loads(json.dumps(data, ensure_ascii=False)) == data
+    data = verdict_dict(verify(snapshot, "寄送书香包500个"), snapshot)
+    assert data["verdict"] == "contradicted" and data["evidence"][0]["figure"] == "400个"
+
+
+def test_eval_reports_answer_and_claim_metrics(snapshot):
+    _, questions = evaluate(snapshot, SHARED / "eval" / "dev-questions.jsonl")
+    assert {"hit@1", "hit@5", "mrr", "answer_accuracy", "unanswerable_correct", "latency_ms_p50"} <= set(questions)
+    _, claims = evaluate(snapshot, SHARED / "eval" / "dev-claims.jsonl")
+    assert {"verdict_accuracy", "per_verdict", "latency_ms_p95"} <= set(claims)
+    assert claims["n"] == sum(v["n"] for v in claims["per_verdict"].values())

@@ -1,0 +1,68 @@
+import pytest
+
+from kb.figures import clauses, compatible, parse_quantities
+
+
+def one(text):
+    [q] = parse_quantities(text)
+    return q
+
+
+@pytest.mark.parametrize("text,value,unit,qualifier", [
+    ("4,308宗", 4308, "宗", ""),
+    ("4308宗", 4308, "宗", ""),
+    ("覆盖逾53.4万人次", 534000, "人次", "逾"),
+    ("六十四个", 64, "个", ""),
+    ("一千零一十九个", 1019, "个", ""),
+    ("十余个", 10, "个", "余"),
+    ("1.0万人", 10000, "人", ""),
+    ("超过3千万保额", 30_000_000, "", "超过"),
+    ("超过4亿保额", 400_000_000, "", "超过"),
+    ("资金1268万元", 12_680_000, "元", ""),
+    ("处理率100%", 100, "%", ""),
+    ("近千场", 1000, "场", "近"),
+    ("约200名", 200, "名", "约"),
+    ("突破30万", 300_000, "", "突破"),
+    ("15.3万多人次", 153_000, "人次", "多"),
+    ("6万余人", 60_000, "人", "余"),
+    ("500人以上", 500, "人", "以上"),
+])
+def test_forms_of_figures(text, value, unit, qualifier):
+    q = one(text)
+    assert (q.value, q.unit, q.qualifier) == (value, unit, qualifier)
+
+
+@pytest.mark.parametrize("text", [
+    "纳入2022-2026立法规划", "开展0-3岁婴幼儿科学养育", "畅通12338妇女热线", "第八个五年规划",
+    "2022年7月下旬", "腾讯网2023-01-21", "传遍千家万户", "一个个项目完美收官", "FM94.6节目",
+    "喜迎二十大", "三八红旗手", "（2021-2030年）", "“万名执委培训工程”", "一起向未来",
+])
+def test_things_that_are_not_counts(text):
+    assert parse_quantities(text) == []
+
+
+def test_two_is_a_count_but_two_of_a_slogan_is_not():
+    assert one("成功申报两千人").value == 2000
+    assert parse_quantities("坚决做到“两个维护”") == []
+
+
+def test_offsets_and_surface():
+    text = "发放创业就业资讯逾2.5万份，为重点群体提供岗位信息1770条"
+    found = parse_quantities(text)
+    assert [text[q.start:q.end] for q in found] == ["逾2.5万份", "1770条"]
+
+
+def test_bounds_follow_the_qualifier():
+    assert (one("15.3万多人次").low, one("15.3万多人次").high) == (153_000, 154_000)
+    assert (one("300多个").low, one("300多个").high) == (300, 400)
+    assert compatible(one("800篇"), one("超过800篇"))
+    assert compatible(one("超过800篇"), one("超过800篇"))
+    assert not compatible(one("突破50万"), one("突破30万"))
+    assert not compatible(one("15.3万多人次"), one("13.3万多人次"))
+    assert not compatible(one("1208支"), one("1108支"))
+    assert compatible(one("一千二百六十八万元"), one("1268万元"))
+
+
+def test_clauses_keep_thousands_separators():
+    assert [c.text for c in clauses("处理信访案件4,308宗，服务4644人次,处理率100%")] == \
+        ["处理信访案件4,308宗", "服务4644人次", "处理率100%"]
