@@ -162,6 +162,18 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    import waitress
+
+    from web import create_app
+
+    settings = _settings(args)
+    app = create_app({"KB_SETTINGS": settings})
+    print(f"kb serving {settings.index}/ on http://{args.host}:{args.port}/ (Ctrl-C stops)", flush=True)
+    waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="kb")
+    return EXIT_OK
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from kb.evaluate import evaluate
 
@@ -220,6 +232,12 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("conflicts", help="pairs of figures that count the same thing differently")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_conflicts)
+
+    p = sub.add_parser("serve", help="serve the web UI and JSON API (waitress)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--threads", type=int, default=8)
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("eval", help="run a question or claim set (see shared/eval/README.md)")
     p.add_argument("file", type=Path)

@@ -129,22 +129,27 @@ class KeywordIndex:
         n = max(self.size, 1)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
-    def search(self, parsed: ParsedQuery, limit: int, normalized_text) -> list[tuple[str, float]]:
-        """(passage id, BM25F score) best first. `normalized_text(id)` checks quoted phrases
-        when jieba cut a phrase differently in the passage than in the query."""
+    def search(self, parsed: ParsedQuery, limit: int, normalized_text,
+               doc_ids: set[str] | None = None) -> list[tuple[str, float]]:
+        """(passage id, BM25F score) best first, only from `doc_ids` when given.
+        `normalized_text(id)` checks quoted phrases when jieba cut a phrase differently in the
+        passage than in the query."""
+        if doc_ids is not None and not doc_ids:
+            return []
+        only = Or([Term("doc_id", d) for d in sorted(doc_ids)]) if doc_ids is not None else None
         optional = self._bag_of_words(parsed)
         if not parsed.phrases:
-            return self._run(optional, limit) if optional else []
+            return self._run(optional, limit, only) if optional else []
         required = [Phrase("text", _phrase_tokens(p)) if len(_phrase_tokens(p)) > 1
                     else Term("text", _phrase_tokens(p)[0]) for p in parsed.phrases if _phrase_tokens(p)]
         if not required:
             return []
         query = And(required) if optional is None else AndMaybe(And(required), optional)
-        hits = self._run(query, limit)
+        hits = self._run(query, limit, only)
         if hits:
             return hits
         loose = And([Term("text", t) for p in parsed.phrases for t in _finest_tokens(p)])
-        return [(pid, score) for pid, score in self._run(loose, None)
+        return [(pid, score) for pid, score in self._run(loose, None, only)
                 if all(p in normalized_text(pid) for p in parsed.phrases)][:limit]
 
     @staticmethod
@@ -158,8 +163,8 @@ class KeywordIndex:
         clauses += [Phrase("text", list(pair), slop=PAIR_SLOP, boost=PAIR_BOOST) for pair in parsed.pairs]
         return Or(clauses)
 
-    def _run(self, query: Query, limit: int | None) -> list[tuple[str, float]]:
+    def _run(self, query: Query, limit: int | None, only: Query | None = None) -> list[tuple[str, float]]:
         # whoosh searchers hold per-search state (matchers, file positions): one search at a time
         with self._lock:
-            results = self._searcher.search(query, limit=limit)
+            results = self._searcher.search(query, limit=limit, filter=only)
             return [(hit["id"], hit.score) for hit in results]

@@ -34,6 +34,29 @@ class Hit:
     highlights: list[tuple[int, int]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Filter:
+    """Which documents a search may return: by id, and by publication date (inclusive,
+    YYYY or YYYY-MM-DD, compared as text so that 2023 covers 2023-01-21)."""
+
+    doc_ids: frozenset[str] | None = None
+    date_from: str = ""
+    date_to: str = ""
+
+    def __bool__(self) -> bool:
+        return self.doc_ids is not None or bool(self.date_from or self.date_to)
+
+    def allowed(self, documents: dict[str, Document]) -> set[str] | None:
+        if not self:
+            return None
+        allowed = set(documents) if self.doc_ids is None else set(self.doc_ids) & set(documents)
+        if self.date_from:
+            allowed = {d for d in allowed if documents[d].date and documents[d].date[:len(self.date_from)] >= self.date_from}
+        if self.date_to:
+            allowed = {d for d in allowed if documents[d].date and documents[d].date[:len(self.date_to)] <= self.date_to}
+        return allowed
+
+
 @dataclass
 class Results:
     query: str
@@ -78,27 +101,32 @@ class Snapshot:
             self._normalized[passage_id] = normalize(self.passages[passage_id].text)
         return self._normalized[passage_id]
 
-    def keyword_hits(self, query: str, depth: int) -> tuple[list[tuple[str, float]], keyword.ParsedQuery]:
+    def keyword_hits(self, query: str, depth: int, allowed: set[str] | None = None
+                     ) -> tuple[list[tuple[str, float]], keyword.ParsedQuery]:
         parsed = keyword.parse(query)
-        ranked = self.keyword.search(parsed, depth, self.normalized_text)
+        ranked = self.keyword.search(parsed, depth, self.normalized_text, allowed)
         weighted = [(pid, score * KIND_WEIGHT.get(self.passages[pid].kind, 1.0)) for pid, score in ranked]
         weighted.sort(key=lambda item: -item[1])
         return weighted, parsed
 
-    def search(self, query: str, k: int = 10, mode: str = "hybrid", offset: int = 0) -> Results:
+    def search(self, query: str, k: int = 10, mode: str = "hybrid", offset: int = 0,
+               where: Filter = Filter()) -> Results:
         query = check_query(query, self.settings)
         if mode not in MODES:
             raise BadQuery(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
         if mode != "keyword" and self.vectors is None:
             mode = "keyword"
         depth = max(self.settings.rrf_depth, k + offset)
-        kw, parsed = self.keyword_hits(query, depth * 2)
+        allowed = where.allowed(self.documents)
+        kw, parsed = self.keyword_hits(query, depth * 2, allowed)
         hits = [Hit(self.passages[pid], score, score, rank) for rank, (pid, score) in enumerate(kw, 1)]
         if mode != "keyword":
-            hits = self.vectors.combine(query, hits, mode, depth)
+            hits = self.vectors.combine(query, hits, mode, depth, allowed)
         page = hits[offset:offset + k]
+        # single characters (个, 年) would light up every line; marked only when nothing longer is asked
+        marked = [t for t in parsed.terms if len(t) > 1 or t.isdigit()] or parsed.terms
         for hit in page:
-            hit.highlights = spans(hit.passage.text, parsed.terms, parsed.phrases)
+            hit.highlights = spans(hit.passage.text, marked, parsed.phrases)
         return Results(query, mode, page, parsed.terms)
 
 

@@ -2,6 +2,7 @@
 searches can run semantic-only or hybrid (keyword and vector lists fused by RRF)."""
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from kb import vectors
@@ -51,17 +52,24 @@ class SemanticSide:
 
     def __init__(self, snapshot: Snapshot, index: vectors.VectorIndex, model):
         self.snapshot, self.index, self.model = snapshot, index, model
+        # the home page runs a search and an answer for the same words, and pages repeat it
+        self.encode = lru_cache(maxsize=1024)(lambda text: self.model.queries([text])[0])
 
-    def nearest(self, query: str, depth: int) -> list[tuple[str, float]]:
-        """(passage id, cosine) best first, body text before headings and captions (KIND_WEIGHT)."""
-        vector = self.model.queries([query])[0]
-        found = [(self.index.ids[row], score) for row, score in self.index.top(vector, depth * 2)]
+    def nearest(self, query: str, depth: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
+        """(passage id, cosine) best first, body text before headings and captions (KIND_WEIGHT);
+        only passages of the `allowed` documents when given."""
+        vector = self.encode(query)
+        rows = None
+        if allowed is not None:
+            rows = [i for i, pid in enumerate(self.index.ids) if self.snapshot.passages[pid].doc_id in allowed]
+        found = [(self.index.ids[row], score) for row, score in self.index.top(vector, depth * 2, rows)]
         weight = {pid: KIND_WEIGHT.get(self.snapshot.passages[pid].kind, 1.0) for pid, _ in found}
         found.sort(key=lambda item: -item[1] * weight[item[0]])
         return found[:depth]
 
-    def combine(self, query: str, keyword_hits: list[Hit], mode: str, depth: int) -> list[Hit]:
-        near = self.nearest(query, depth)
+    def combine(self, query: str, keyword_hits: list[Hit], mode: str, depth: int,
+                allowed: set[str] | None = None) -> list[Hit]:
+        near = self.nearest(query, depth, allowed)
         by_id = {h.passage.id: h for h in keyword_hits}
         for rank, (pid, score) in enumerate(near, 1):
             hit = by_id.setdefault(pid, Hit(self.snapshot.passages[pid], 0.0))

@@ -38,15 +38,16 @@ class VectorIndex:
         self.hashes: list[str] = meta["hashes"]
         self.matrix = np.load(folder / "vectors.npy", mmap_mode="r")
 
-    def top(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """(row, cosine) of the k nearest rows, best first; exact search."""
-        if len(self.ids) == 0:
+    def top(self, query: np.ndarray, k: int, rows: list[int] | None = None) -> list[tuple[int, float]]:
+        """(row, cosine) of the k nearest rows (among `rows` when given), best first; exact."""
+        candidates = np.arange(len(self.ids)) if rows is None else np.asarray(rows, dtype=np.int64)
+        if len(candidates) == 0:
             return []
-        scores = self.matrix @ query
+        scores = (self.matrix @ query) if rows is None else (self.matrix[candidates] @ query)
         k = min(k, len(scores))
         best = np.argpartition(-scores, k - 1)[:k]
         best = best[np.argsort(-scores[best], kind="stable")]
-        return [(int(i), float(scores[i])) for i in best]
+        return [(int(candidates[i]), float(scores[i])) for i in best]
 
 
 def build(folder: Path, passages: list[Passage], embedder, previous: Path | None, progress: bool = False) -> dict:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Set up (if needed), build the index from corpus/ (only what changed), then run the main job.
+# Set up (if needed), build the index from corpus/ (only what changed), then serve the UI and API.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 .venv/bin/kb build
-exec .venv/bin/kb search "${1:-美丽庭院示范村}"
+exec .venv/bin/kb serve --host "${KB_HOST:-127.0.0.1}" --port "${KB_PORT:-8000}"

@@ -1,0 +1,159 @@
+"""Request parameters in, library calls, plain dicts out: shared by the JSON API and the HTML pages
+(whose `.json` twins return exactly these dicts)."""
+from __future__ import annotations
+
+import re
+from urllib.parse import urlencode
+
+from flask import request
+
+from kb.answers import ask, verify
+from kb.normalize import normalize
+from kb.passages import blocks_of, classify
+from kb.search import MODES, BadQuery, Filter
+from kb.shapes import (answer_dict, citation, conflict_dict, figure_dict, results_dict, verdict_dict)
+from web import snapshot
+
+MAX_K = 50
+MAX_OFFSET = 1000
+_DATE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def _int(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(400, "bad_request", f"{name} must be a whole number, not {raw[:20]!r}") from None
+    if not low <= value <= high:
+        raise ApiError(400, "bad_request", f"{name} must be between {low} and {high}")
+    return value
+
+
+def _text(value: str | None, name: str) -> str:
+    """A query or claim: refused when empty (400) or longer than the limit (413)."""
+    snap = snapshot()
+    limit = snap.settings.max_query_chars
+    if value is not None and len(value) > limit:
+        raise ApiError(413, "too_large", f"{name} is {len(value)} characters long; the limit is {limit}")
+    if value is None or not value.strip():
+        raise ApiError(400, "bad_request", f"{name} is empty")
+    return value.strip()
+
+
+def _mode() -> str:
+    mode = request.args.get("mode") or "hybrid"
+    if mode not in MODES:
+        raise ApiError(400, "bad_request", f"mode must be one of {', '.join(MODES)}")
+    return mode
+
+
+def _filter() -> Filter:
+    doc = request.args.get("doc") or None
+    date_from, date_to = request.args.get("from", ""), request.args.get("to", "")
+    for name, value in (("from", date_from), ("to", date_to)):
+        if value and not _DATE.match(value):
+            raise ApiError(400, "bad_request", f"{name} must be a date: YYYY, YYYY-MM or YYYY-MM-DD")
+    if doc and doc not in snapshot().documents:
+        raise ApiError(404, "not_found", f"no document with id {doc!r}")
+    return Filter(frozenset([doc]) if doc else None, date_from, date_to)
+
+
+def search_data(path: str) -> dict:
+    query = _text(request.args.get("q"), "q")
+    mode, k, offset = _mode(), _int("k", 10, 1, MAX_K), _int("offset", 0, 0, MAX_OFFSET)
+    snap = snapshot()
+    try:
+        results = snap.search(query, k=k + 1, mode=mode, offset=offset, where=_filter())
+    except BadQuery as error:
+        raise ApiError(400, "bad_request", str(error)) from None
+    more = len(results.hits) > k
+    results.hits = results.hits[:k]
+    data = results_dict(results, snap)
+    args = {key: value for key, value in request.args.items() if key != "offset"}
+    data |= {"k": k, "offset": offset,
+             "next": f"{path}?{urlencode(args | {'offset': offset + k})}" if more and offset + k <= MAX_OFFSET else None,
+             "previous": f"{path}?{urlencode(args | {'offset': max(0, offset - k)})}" if offset else None}
+    return data
+
+
+def answer_data() -> dict:
+    snap = snapshot()
+    return answer_dict(ask(snap, _text(request.args.get("q"), "q"), mode=_mode()), snap)
+
+
+def verify_data(claim: str | None) -> dict:
+    snap = snapshot()
+    return verdict_dict(verify(snap, _text(claim, "claim"), mode="hybrid"), snap)
+
+
+def figures_data() -> dict:
+    snap = snapshot()
+    words = normalize(request.args.get("q", "")).split()
+    figures = [f for f in snap.figures.figures if all(w in normalize(f.clause) for w in words)]
+    if request.args.get("sort") == "value":
+        figures.sort(key=lambda f: -f.value)
+    return {"q": request.args.get("q", ""), "figures": [figure_dict(f, snap) for f in figures]}
+
+
+def conflicts_data() -> dict:
+    snap = snapshot()
+    return {"conflicts": [conflict_dict(a, b, s, snap) for a, b, s in snap.figures.conflicts]}
+
+
+def document_summary(doc, passages: int) -> dict:
+    return {"id": doc.id, "title": doc.title, "publisher": doc.publisher, "outlet": doc.outlet, "date": doc.date,
+            "language": doc.language, "url": doc.url, "source": doc.source, "characters": len(doc.text),
+            "passages": passages}
+
+
+def documents_data() -> dict:
+    snap = snapshot()
+    counts: dict[str, int] = {}
+    for p in snap.passages.values():
+        counts[p.doc_id] = counts.get(p.doc_id, 0) + 1
+    return {"documents": [document_summary(d, counts.get(d.id, 0)) for d in snap.documents.values()]}
+
+
+def document_data(doc_id: str) -> dict:
+    snap = snapshot()
+    doc = snap.documents.get(doc_id)
+    if doc is None:
+        raise ApiError(404, "not_found", f"no document with id {doc_id!r}")
+    blocks = blocks_of(doc)
+    classify(blocks)
+    count = sum(1 for p in snap.passages.values() if p.doc_id == doc_id)
+    paragraphs = [{"n": b.number, "start": b.start, "end": b.end, "kind": b.role, "level": b.heading_level,
+                   "text": b.text} for b in blocks]
+    return document_summary(doc, count) | {"text": doc.text, "paragraphs": paragraphs}
+
+
+def passage_data(passage_id: str) -> dict:
+    snap = snapshot()
+    passage = snap.passages.get(passage_id)
+    if passage is None:
+        raise ApiError(404, "not_found", f"no passage with id {passage_id!r}")
+    return {"id": passage.id, "text": passage.text, "kind": passage.kind} | citation(passage, snap.documents.get(passage.doc_id))
+
+
+def about_data() -> dict:
+    snap = snapshot()
+    manifest = snap.manifest
+    return {"documents": documents_data()["documents"], "passages": len(snap.passages),
+            "model": manifest.get("model"), "built_at": manifest.get("built_at"),
+            "generation": snap.generation.name, "window": manifest.get("window"),
+            "semantic": snap.vectors is not None}
+
+
+def health_data() -> dict:
+    snap = snapshot()
+    return {"status": "ok", "generation": snap.generation.name, "documents": len(snap.documents),
+            "passages": len(snap.passages), "semantic": snap.vectors is not None}
