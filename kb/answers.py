@@ -15,7 +15,7 @@ from kb.figures import Figure, compatible, context_words, figures_of, parse_quan
 from kb.glossary import translate
 from kb.keyword import QUERY_STOPWORDS
 from kb.normalize import normalize
-from kb.search import Hit, Snapshot, check_query
+from kb.search import Hit, Snapshot, check_query, years_in
 from kb.tokenizer import pos_tagger, tokenize
 
 # Confidence below which `ask` says "not found"; set by measurement (docs/answers.md).
@@ -219,11 +219,18 @@ def _figure_evidence(snapshot: Snapshot, f: Figure, status: str = "") -> Evidenc
                      figure_start=f.start, figure_end=f.end, status=status)
 
 
+def _of_named_years(snapshot: Snapshot, text: str, hits: list[Hit]) -> list[Hit]:
+    """When the text names a year the corpus has reports for, only those reports answer: a 2024
+    figure is no answer to a question about 2025."""
+    dated = snapshot.documents_of_years(years_in(text), None)
+    return [h for h in hits if h.passage.doc_id in dated] if dated else hits
+
+
 def ask(snapshot: Snapshot, question: str, mode: str = "hybrid") -> Answer:
     """The answer to `question`, cited, or "not found" with the closest passages."""
     question = check_query(question, snapshot.settings)
     kind = question_kind(question)
-    hits = snapshot.search(question, k=SEARCH_DEPTH, mode=mode).hits
+    hits = _of_named_years(snapshot, question, snapshot.search(question, k=SEARCH_DEPTH, mode=mode).hits)
     scorer = Scorer.for_text(snapshot, question)
     if kind == "quantity":
         answer = _best_figure(snapshot, question, hits, scorer)
@@ -313,7 +320,7 @@ def verify(snapshot: Snapshot, claim: str, mode: str = "hybrid") -> Verdict:
     """Whether the corpus supports the claim's figures, contradicts them, disagrees with itself
     about them, or does not speak to them."""
     claim = check_query(claim, snapshot.settings)
-    hits = snapshot.search(claim, k=SEARCH_DEPTH, mode=mode).hits
+    hits = _of_named_years(snapshot, claim, snapshot.search(claim, k=SEARCH_DEPTH, mode=mode).hits)
     stated = [(q, slot(c.text, q, [o for o in parse_quantities(c.text) if o is not q]))
               for c in clauses(claim) for q in parse_quantities(c.text)]
     verdict = Verdict(claim, "not_found", [q.surface for q, _ in stated], passages=hits[:5])

@@ -11,6 +11,7 @@ from kb import store
 from kb.build import EmptyCorpus
 from kb.embeddings import ModelError
 from kb.semantic import ModelMismatch
+from kb.squad import BadSquadFile
 from kb.config import Settings
 from kb.highlight import mark
 from kb.search import MODES, BadQuery, Library
@@ -174,6 +175,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_import_squad(args: argparse.Namespace) -> int:
+    from kb.squad import import_squad
+
+    report = import_squad(args.file, args.out, args.contexts)
+    print(f"{report.contexts} contexts → {args.out}/corpus/, {report.questions} questions → {args.out}/questions.jsonl "
+          f"({report.repaired_offsets} answer offsets repaired, {report.dropped_answers} answers not in their context)")
+    return EXIT_OK
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from kb.evaluate import evaluate
 
@@ -239,6 +249,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=8)
     p.set_defaults(func=cmd_serve)
 
+    p = sub.add_parser("import-squad", help="a SQuAD-format file as a corpus folder plus a question set")
+    p.add_argument("file", type=Path)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--contexts", type=int, default=None, help="only the first N contexts")
+    p.set_defaults(func=cmd_import_squad)
+
     p = sub.add_parser("eval", help="run a question or claim set (see shared/eval/README.md)")
     p.add_argument("file", type=Path)
     p.add_argument("--mode", choices=MODES, default="hybrid")
@@ -258,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"kb: {error}", file=sys.stderr)
         return EXIT_USAGE
     except (store.IndexMissing, store.BuildInProgress, EmptyCorpus, FileNotFoundError, ValueError,
-            ModelError, ModelMismatch) as error:
+            ModelError, ModelMismatch, BadSquadFile) as error:
         print(f"kb: {error}", file=sys.stderr)
         return EXIT_FAIL
 

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kb.search import Snapshot
+from kb.search import BadQuery, Snapshot
 
 
 class BadEvalSet(ValueError):
@@ -72,25 +72,45 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
+def answerable(item: dict) -> bool:
+    return bool(item.get("evidence") or item.get("spans"))
+
+
+def is_relevant(passage, item: dict) -> bool:
+    """Span sets (SQuAD imports): the passage lies in the gold context and covers a gold answer.
+    Other sets: the passage contains the evidence string."""
+    if item.get("spans"):
+        return passage.doc_id == item.get("doc_id") and any(
+            passage.start <= start and end <= passage.end for start, end in item["spans"])
+    return relevant_rank([passage.text], item.get("evidence")) == 1
+
+
 def retrieval_results(snapshot: Snapshot, items: list[dict], mode: str, depth: int = 10) -> list[ItemResult]:
     results = []
     for item in items:
-        began = time.perf_counter()
-        found = snapshot.search(item["question"], k=depth, mode=mode)
+        if snapshot.vectors is not None:
+            snapshot.vectors.encode.cache_clear()
+        began, refused = time.perf_counter(), ""
+        try:
+            hits = snapshot.search(item["question"], k=depth, mode=mode).hits
+        except BadQuery as error:  # an item the system refuses counts as a miss, and is listed
+            hits, refused = [], f"(refused: {error})"
         latency = (time.perf_counter() - began) * 1000
-        rank = relevant_rank([h.passage.text for h in found.hits], item.get("evidence"))
-        top = found.hits[0].passage.text[:60] if found.hits else ""
-        passed = (rank == 1) if item.get("evidence") else None
+        rank = next((i for i, h in enumerate(hits, 1) if is_relevant(h.passage, item)), None)
+        top = hits[0].passage.text[:60] if hits else refused
+        passed = (rank == 1) if answerable(item) else None
         results.append(ItemResult(item.get("id", ""), passed, rank, top, latency))
     return results
 
 
 def retrieval_summary(items: list[dict], results: list[ItemResult]) -> dict:
-    answerable = [r for item, r in zip(items, results) if item.get("evidence")]
-    n = len(answerable) or 1
-    return {"hit@1": round(sum(1 for r in answerable if r.rank == 1) / n, 4),
-            "hit@5": round(sum(1 for r in answerable if r.rank and r.rank <= 5) / n, 4),
-            "mrr": round(sum(1 / r.rank for r in answerable if r.rank) / n, 4)}
+    """hit@k and MRR (over the top 10) of the answerable items."""
+    scored = [r for item, r in zip(items, results) if answerable(item)]
+    n = len(scored) or 1
+    return {"hit@1": round(sum(1 for r in scored if r.rank == 1) / n, 4),
+            "hit@5": round(sum(1 for r in scored if r.rank and r.rank <= 5) / n, 4),
+            "hit@10": round(sum(1 for r in scored if r.rank and r.rank <= 10) / n, 4),
+            "mrr": round(sum(1 / r.rank for r in scored if r.rank) / n, 4)}
 
 
 def latency_summary(results: list[ItemResult]) -> dict:
@@ -116,6 +136,19 @@ def evaluate(snapshot: Snapshot, path: Path, mode: str = "hybrid") -> tuple[list
     return results, summary
 
 
+def is_figure(answer: str) -> bool:
+    """A gold answer that is a figure: digits or a Chinese numeral followed by a unit."""
+    from kb.figures import parse_quantities
+
+    return bool(parse_quantities(answer))
+
+
+def _same(a: str, b: str) -> bool:
+    from kb.normalize import normalize
+
+    return _squash(normalize(a)).replace(",", "") == _squash(normalize(b)).replace(",", "")
+
+
 def _accepted(text: str, answers: list[str]) -> bool:
     clean = _squash(text).replace(",", "").replace("，", "")
     return any(_squash(a).replace(",", "") in clean for a in answers)
@@ -123,22 +156,28 @@ def _accepted(text: str, answers: list[str]) -> bool:
 
 def answer_summary(snapshot: Snapshot, items: list[dict], results: list[ItemResult], mode: str) -> dict:
     """Runs `ask` on each question; records into `results[i].extra` and returns the metrics."""
-    from kb.answers import ask
+    from kb.answers import Answer, ask
 
-    right = wrong_unanswerable = answerable = unanswerable = 0
+    right = wrong_unanswerable = n_answerable = unanswerable = cited = figure_n = figure_exact = 0
     latencies = []
     for item, result in zip(items, results):
         if snapshot.vectors is not None:
             snapshot.vectors.encode.cache_clear()  # time the whole answer, query encoding included
         began = time.perf_counter()
-        answer = ask(snapshot, item["question"], mode=mode)
+        try:
+            answer = ask(snapshot, item["question"], mode=mode)
+        except BadQuery:
+            answer = Answer(item["question"], "", False, "")
         latencies.append((time.perf_counter() - began) * 1000)
-        cited = snapshot.passages[answer.evidence.passage_id].text if answer.found and answer.evidence else ""
+        passage = snapshot.passages[answer.evidence.passage_id] if answer.found and answer.evidence else None
         if item.get("answers"):
-            answerable += 1
-            ok = answer.found and _accepted(answer.text, item["answers"]) and \
-                relevant_rank([cited], item.get("evidence")) == 1
+            n_answerable += 1
+            ok = answer.found and _accepted(answer.text, item["answers"]) and is_relevant(passage, item)
             right += ok
+            cited += bool(passage) and _accepted(answer.evidence.text, item["answers"])
+            if any(is_figure(a) for a in item["answers"]):
+                figure_n += 1
+                figure_exact += answer.found and any(_same(answer.text, a) for a in item["answers"])
         else:
             unanswerable += 1
             ok = not answer.found
@@ -146,19 +185,25 @@ def answer_summary(snapshot: Snapshot, items: list[dict], results: list[ItemResu
         result.passed = ok
         result.returned = f"{answer.text or '(not found)'} · {result.returned}"
         result.extra = {"answer": answer.text, "found": answer.found, "confidence": answer.confidence}
-    return {"answer_accuracy": round(right / answerable, 4) if answerable else None,
+    return {"answer_accuracy": round(right / n_answerable, 4) if n_answerable else None,
+            "citation@1": round(cited / n_answerable, 4) if n_answerable else None,
+            "figure_questions": figure_n,
+            "figure_exact_match": round(figure_exact / figure_n, 4) if figure_n else None,
             "unanswerable_correct": round(1 - wrong_unanswerable / unanswerable, 4) if unanswerable else None,
             "answer_latency_ms_p50": round(statistics.median(latencies), 1),
             "answer_latency_ms_p95": round(percentile(latencies, 95), 1)}
 
 
 def claim_results(snapshot: Snapshot, items: list[dict], mode: str) -> list[ItemResult]:
-    from kb.answers import verify
+    from kb.answers import Verdict, verify
 
     results = []
     for item in items:
         began = time.perf_counter()
-        verdict = verify(snapshot, item["claim"], mode=mode)
+        try:
+            verdict = verify(snapshot, item["claim"], mode=mode)
+        except BadQuery:
+            verdict = Verdict(item["claim"], "refused", [])
         latency = (time.perf_counter() - began) * 1000
         texts = [snapshot.passages[e.passage_id].text for e in verdict.evidence]
         evidence_ok = item.get("evidence") is None or relevant_rank(texts, item["evidence"]) is not None

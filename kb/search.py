@@ -1,6 +1,7 @@
 """Search over one index generation: keyword, semantic or hybrid, each hit with its score breakdown."""
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -96,6 +97,29 @@ class Snapshot:
 
         return FigureTable(self.passages.values())
 
+    def _ranked(self, query: str, mode: str, depth: int, allowed: set[str] | None):
+        kw, parsed = self.keyword_hits(query, depth * 2, allowed)
+        hits = [Hit(self.passages[pid], score, score, rank) for rank, (pid, score) in enumerate(kw, 1)]
+        if mode != "keyword":
+            hits = self.vectors.combine(query, hits, mode, depth, allowed)
+        return hits, parsed
+
+    @cached_property
+    def document_years(self) -> dict[str, set[str]]:
+        """The years each document is about: those in its title, and its publication year."""
+        return {d.id: set(_YEAR.findall(normalize(d.title))) | ({d.date[:4]} if d.date[:4].isdigit() else set())
+                for d in self.documents.values()}
+
+    def documents_of_years(self, years: set[str], allowed: set[str] | None) -> set[str]:
+        """Documents about any of `years` (within `allowed`); empty when the question names no
+        year or the corpus has no document for it. Only worth it when it narrows the corpus."""
+        if not years:
+            return set()
+        dated = {d for d, ys in self.document_years.items() if ys & years}
+        if allowed is not None:
+            dated &= allowed
+        return dated if dated and len(dated) < len(allowed if allowed is not None else self.documents) else set()
+
     def normalized_text(self, passage_id: str) -> str:
         if passage_id not in self._normalized:
             self._normalized[passage_id] = normalize(self.passages[passage_id].text)
@@ -118,16 +142,26 @@ class Snapshot:
             mode = "keyword"
         depth = max(self.settings.rrf_depth, k + offset)
         allowed = where.allowed(self.documents)
-        kw, parsed = self.keyword_hits(query, depth * 2, allowed)
-        hits = [Hit(self.passages[pid], score, score, rank) for rank, (pid, score) in enumerate(kw, 1)]
-        if mode != "keyword":
-            hits = self.vectors.combine(query, hits, mode, depth, allowed)
+        dated = self.documents_of_years(years_in(query), allowed)
+        hits, parsed = self._ranked(query, mode, depth, dated if dated else allowed)
+        if dated:  # documents of the years the question names come first, then the rest
+            seen = {h.passage.id for h in hits}
+            rest, _ = self._ranked(query, mode, depth, allowed)
+            hits += [h for h in rest if h.passage.id not in seen]
         page = hits[offset:offset + k]
         # single characters (个, 年) would light up every line; marked only when nothing longer is asked
         marked = [t for t in parsed.terms if len(t) > 1 or t.isdigit()] or parsed.terms
         for hit in page:
             hit.highlights = spans(hit.passage.text, marked, parsed.phrases)
         return Results(query, mode, page, parsed.terms)
+
+
+def years_in(query: str) -> set[str]:
+    """Years a question names (2025年, 二〇二五年, in 2025), normalised to digits."""
+    return {m.group(1) for m in _YEAR.finditer(normalize(query))}
+
+
+_YEAR = re.compile(r"(?<!\d)(19[4-9]\d|20\d\d)(?!\d)")
 
 
 class Library:

@@ -1,0 +1,148 @@
+"""The scale curve: build time, disk, peak memory and query latency at ~1k, 10k and 100k passages.
+
+    python bench/bench_scale.py                 # 1000 10000 100000 passages, table + docs/scale.png
+    python bench/bench_scale.py --sizes 1000 10000 --no-plot
+
+The corpora are made of real text: the review, the 72 government work reports and the CMRC 2018
+contexts; past what they hold, further copies of the government reports are added, each copy with
+the first sentences of every paragraph dropped (1 for the first copy, 2 for the second …) so that
+its passages are new text rather than repeats the embedding cache would skip.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_index import GOV_REPORTS, REPORT, ROOT, SHARED, disk_mb, measure_build  # noqa: E402
+
+CMRC = [SHARED / "bench" / "cmrc2018" / "cmrc2018_dev.json", SHARED / "bench" / "cmrc2018" / "cmrc2018_trial.json"]
+OUT = ROOT / "bench" / "out"
+PASSAGE_CHARS = 105  # mean passage length measured on these texts at window 200 (passages / characters)
+_SENTENCE = re.compile(r"[^。！？；]*[。！？；]+")
+
+
+def source_documents() -> list[dict]:
+    docs = [{"id": "review", "title": "见证——佛山妇联的2022年", "text": REPORT.read_text("utf-8")}]
+    for i, line in enumerate(GOV_REPORTS.read_text("utf-8").splitlines()):
+        r = json.loads(line)
+        docs.append({"id": f"gov-{r.get('year') or 'x'}-{i}", "title": r["title"], "text": r["content"],
+                     "date": str(r.get("year") or "")})
+    for path in CMRC:
+        for article in json.loads(path.read_text("utf-8"))["data"]:
+            for p in article["paragraphs"]:
+                docs.append({"id": p["id"], "title": article["title"], "text": p["context"]})
+    return docs
+
+
+def shifted(text: str, drop: int) -> str:
+    """Each paragraph without its first `drop` sentences (real text, new passages)."""
+    out = []
+    for paragraph in text.split("\n"):
+        sentences = _SENTENCE.findall(paragraph)
+        out.append("".join(sentences[drop:]) if len(sentences) > drop else paragraph)
+    return "\n".join(out)
+
+
+def make_corpus(target: Path, passages: int) -> dict:
+    want = passages * PASSAGE_CHARS
+    base = source_documents()
+    gov = [d for d in base if d["id"].startswith("gov-")]
+    chosen, size, copy = [], 0, 0
+    pool = list(base)
+    while size < want:
+        if not pool:
+            copy += 1
+            pool = [d | {"id": f"{d['id']}-v{copy}", "title": f"{d['title']} ({copy})", "text": shifted(d["text"], copy)}
+                    for d in gov]
+        doc = pool.pop(0)
+        chosen.append(doc)
+        size += len(doc["text"])
+    target.mkdir(parents=True)
+    with (target / "bulk.jsonl").open("w", encoding="utf-8") as handle:
+        for doc in chosen:
+            handle.write(json.dumps(doc, ensure_ascii=False) + "\n")
+    return {"documents": len(chosen), "characters": size, "shifted_copies": copy}
+
+
+def latencies(index: Path, questions: list[str]) -> dict:
+    from kb.answers import ask
+    from kb.config import Settings
+    from kb.semantic import open_snapshot
+
+    snap = open_snapshot(Settings.from_env(index=index))
+    snap.figures
+    out = {}
+    for name, run in (("keyword", lambda q: snap.search(q, k=10, mode="keyword")),
+                      ("hybrid", lambda q: snap.search(q, k=10, mode="hybrid")),
+                      ("answer", lambda q: ask(snap, q))):
+        run(questions[0])
+        times = []
+        for q in questions:
+            snap.vectors.encode.cache_clear()
+            began = time.perf_counter()
+            run(q)
+            times.append((time.perf_counter() - began) * 1000)
+        times.sort()
+        out[name] = {"p50_ms": round(times[len(times) // 2], 1), "p95_ms": round(times[int(0.95 * (len(times) - 1))], 1)}
+    return out
+
+
+def plot(rows: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    x = [r["passages"] for r in rows]
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    axes[0].plot(x, [r["build_seconds"] for r in rows], "o-")
+    axes[0].set(title="build time (s)", xscale="log", yscale="log", xlabel="passages")
+    axes[1].plot(x, [r["peak_mb"] for r in rows], "o-", label="peak memory (MB)")
+    axes[1].plot(x, [r["disk_mb"] for r in rows], "s-", label="index on disk (MB)")
+    axes[1].set(title="memory and disk", xscale="log", xlabel="passages")
+    axes[1].legend()
+    for name in ("keyword", "hybrid", "answer"):
+        axes[2].plot(x, [r["latency"][name]["p95_ms"] for r in rows], "o-", label=f"{name} p95")
+        axes[2].plot(x, [r["latency"][name]["p50_ms"] for r in rows], "--", label=f"{name} p50")
+    axes[2].set(title="query latency (ms)", xscale="log", xlabel="passages")
+    axes[2].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="*", default=[1000, 10000, 100000])
+    parser.add_argument("--no-plot", action="store_true")
+    args = parser.parse_args()
+    questions = [json.loads(line)["question"] for line in (SHARED / "eval" / "dev-questions.jsonl").read_text("utf-8").splitlines() if line.strip()]
+    gov_questions = ROOT / "bench" / "questions" / "gov-questions.jsonl"
+    if gov_questions.exists():
+        questions += [json.loads(line)["question"] for line in gov_questions.read_text("utf-8").splitlines() if line.strip()]
+    OUT.mkdir(parents=True, exist_ok=True)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in args.sizes:
+            corpus, index = Path(tmp) / f"c{size}", Path(tmp) / f"i{size}"
+            made = make_corpus(corpus, size)
+            stats = measure_build(index, corpus, True)
+            row = {"target": size, "passages": stats["passages"], "documents": stats["documents"],
+                   "characters": made["characters"], "build_seconds": stats["seconds"], "peak_mb": stats["peak_mb"],
+                   "disk_mb": round(disk_mb(index), 1), "latency": latencies(index, questions)}
+            rows.append(row)
+            print(json.dumps(row, ensure_ascii=False), flush=True)
+            with (OUT / "scale.jsonl").open("a", encoding="utf-8") as handle:
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    if not args.no_plot:
+        plot(rows, ROOT / "docs" / "scale.png")
+        print(f"plot: {ROOT / 'docs' / 'scale.png'}")
+
+
+if __name__ == "__main__":
+    main()
