@@ -70,21 +70,24 @@ def make_corpus(target: Path, passages: int) -> dict:
     return {"documents": len(chosen), "characters": size, "shifted_copies": copy}
 
 
-def latencies(index: Path, questions: list[str]) -> dict:
+def latencies(index: Path, questions: list[str], semantic: bool = True) -> dict:
     from kb.answers import ask
     from kb.config import Settings
     from kb.semantic import open_snapshot
 
-    snap = open_snapshot(Settings.from_env(index=index))
+    snap = open_snapshot(Settings.from_env(index=index, semantic=semantic))
     snap.figures
     out = {}
-    for name, run in (("keyword", lambda q: snap.search(q, k=10, mode="keyword")),
-                      ("hybrid", lambda q: snap.search(q, k=10, mode="hybrid")),
-                      ("answer", lambda q: ask(snap, q))):
+    runs = [("keyword", lambda q: snap.search(q, k=10, mode="keyword"))]
+    if semantic:
+        runs.append(("hybrid", lambda q: snap.search(q, k=10, mode="hybrid")))
+    runs.append(("answer", lambda q: ask(snap, q, mode="hybrid" if semantic else "keyword")))
+    for name, run in runs:
         run(questions[0])
         times = []
         for q in questions:
-            snap.vectors.encode.cache_clear()
+            if snap.vectors is not None:
+                snap.vectors.encode.cache_clear()
             began = time.perf_counter()
             run(q)
             times.append((time.perf_counter() - began) * 1000)
@@ -99,17 +102,22 @@ def plot(rows: list[dict], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    x = [r["passages"] for r in rows]
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
-    axes[0].plot(x, [r["build_seconds"] for r in rows], "o-")
+    for semantic, style in ((True, "o-"), (False, "s:")):
+        part = sorted((r for r in rows if r.get("semantic", True) == semantic), key=lambda r: r["passages"])
+        if not part:
+            continue
+        x, tag = [r["passages"] for r in part], "" if semantic else " (keyword only)"
+        axes[0].plot(x, [r["build_seconds"] for r in part], style, label=f"build{tag}")
+        axes[1].plot(x, [r["peak_mb"] for r in part], style, label=f"peak memory MB{tag}")
+        axes[1].plot(x, [r["disk_mb"] for r in part], style, label=f"disk MB{tag}")
+        for name in ("keyword", "hybrid", "answer"):
+            if all(name in r["latency"] for r in part):
+                axes[2].plot(x, [r["latency"][name]["p95_ms"] for r in part], style, label=f"{name} p95{tag}")
     axes[0].set(title="build time (s)", xscale="log", yscale="log", xlabel="passages")
-    axes[1].plot(x, [r["peak_mb"] for r in rows], "o-", label="peak memory (MB)")
-    axes[1].plot(x, [r["disk_mb"] for r in rows], "s-", label="index on disk (MB)")
+    axes[0].legend(fontsize=8)
     axes[1].set(title="memory and disk", xscale="log", xlabel="passages")
-    axes[1].legend()
-    for name in ("keyword", "hybrid", "answer"):
-        axes[2].plot(x, [r["latency"][name]["p95_ms"] for r in rows], "o-", label=f"{name} p95")
-        axes[2].plot(x, [r["latency"][name]["p50_ms"] for r in rows], "--", label=f"{name} p50")
+    axes[1].legend(fontsize=8)
     axes[2].set(title="query latency (ms)", xscale="log", xlabel="passages")
     axes[2].legend(fontsize=8)
     fig.tight_layout()
@@ -120,7 +128,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="*", default=[1000, 10000, 100000])
     parser.add_argument("--no-plot", action="store_true")
+    parser.add_argument("--keyword-only", action="store_true", help="no vectors (builds in minutes, not hours)")
+    parser.add_argument("--plot-only", action="store_true", help="plot bench/out/scale.jsonl")
     args = parser.parse_args()
+    if args.plot_only:
+        rows = [json.loads(line) for line in (OUT / "scale.jsonl").read_text("utf-8").splitlines() if line.strip()]
+        plot(rows, ROOT / "docs" / "scale.png")
+        return
     questions = [json.loads(line)["question"] for line in (SHARED / "eval" / "dev-questions.jsonl").read_text("utf-8").splitlines() if line.strip()]
     gov_questions = ROOT / "bench" / "questions" / "gov-questions.jsonl"
     if gov_questions.exists():
@@ -131,10 +145,10 @@ def main() -> None:
         for size in args.sizes:
             corpus, index = Path(tmp) / f"c{size}", Path(tmp) / f"i{size}"
             made = make_corpus(corpus, size)
-            stats = measure_build(index, corpus, True)
-            row = {"target": size, "passages": stats["passages"], "documents": stats["documents"],
+            stats = measure_build(index, corpus, not args.keyword_only)
+            row = {"target": size, "semantic": not args.keyword_only, "passages": stats["passages"], "documents": stats["documents"],
                    "characters": made["characters"], "build_seconds": stats["seconds"], "peak_mb": stats["peak_mb"],
-                   "disk_mb": round(disk_mb(index), 1), "latency": latencies(index, questions)}
+                   "disk_mb": round(disk_mb(index), 1), "latency": latencies(index, questions, not args.keyword_only)}
             rows.append(row)
             print(json.dumps(row, ensure_ascii=False), flush=True)
             with (OUT / "scale.jsonl").open("a", encoding="utf-8") as handle:

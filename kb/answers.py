@@ -193,9 +193,13 @@ def _head_agrees(counts: str, target: list[str]) -> bool:
     return bool(words) and words[-1] in target
 
 
+_FULL_SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]?")
+
+
 def _sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
-    """Offsets (in `text`) of the sentence holding text[start:end]."""
-    for m in _SENTENCE.finditer(text):
+    """Offsets (in `text`) of the sentence holding text[start:end]. Semicolons do not end it:
+    in 预期目标是：增长5%左右；新增就业1200万人以上； the lead-in applies to every item."""
+    for m in _FULL_SENTENCE.finditer(text):
         if m.start() <= start and end <= m.end():
             return m.start(), m.end()
     return 0, len(text)

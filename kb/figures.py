@@ -16,7 +16,7 @@ from kb.normalize import chinese_number
 # Longest first, so 人次 wins over 人 and 万元 over 元.
 UNITS = sorted("""人次 场次 万元 亿元 千元 周年 个百分点 百分点 万人次 万人 万户 万份 万个 万名
 个 名 人 场 支 篇 条 户 间 家 项 件 宗 次 份 元 所 处 批 位 套 期 本 部 台 辆 座 栋 张 册 节 门 类 种 群
-对 天 岁 届 轮 起 例 封 首 幅 组 片 块 吨 公里 亩 平方米 万平方米 %""".split(), key=len, reverse=True)
+对 天 岁 届 轮 起 例 封 首 幅 组 片 块 吨 斤 公斤 千克 公里 亩 平方米 万平方米 立方米 千瓦 美元 %""".split(), key=len, reverse=True)
 FAMILIES = {
     "people": {"人", "名", "人次", "位", "万人", "万人次"},
     "sessions": {"场", "场次", "次", "期", "届", "轮"},
@@ -28,12 +28,12 @@ APPROXIMATE = {"约", "近", "左右", "将近", "接近", "大约"}
 _PRE = "不少于|多达|将近|接近|大约|超过|突破|至少|逾|超|近|约"
 _ARABIC = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _CHINESE = "[零〇一二三四五六七八九十百千万亿两]+"
-_MAGNITUDE = {"千万": 10**7, "百万": 10**6, "亿": 10**8, "万": 10**4, "千": 10**3}
+_MAGNITUDE = {"万亿": 10**12, "千万": 10**7, "百万": 10**6, "亿": 10**8, "万": 10**4, "千": 10**3}
 _UNIT_MAGNITUDE = {"万元": ("元", 10**4), "亿元": ("元", 10**8), "千元": ("元", 10**3), "万人": ("人", 10**4),
                    "万人次": ("人次", 10**4), "万户": ("户", 10**4), "万份": ("份", 10**4), "万个": ("个", 10**4),
                    "万名": ("名", 10**4), "万平方米": ("平方米", 10**4)}
 _QUANTITY = re.compile(
-    rf"(?P<pre>{_PRE})?(?P<num>{_ARABIC}|{_CHINESE})(?P<mag>千万|百万|万|亿|千)?(?P<post>多|余)?"
+    rf"(?P<pre>{_PRE})?(?P<num>{_ARABIC}|{_CHINESE})(?P<mag>万亿|千万|百万|万|亿|千)?(?P<post>多|余)?"
     rf"(?P<unit>{'|'.join(re.escape(u) for u in UNITS)})?(?P<after>以上|左右|多)?")
 _RANGE = re.compile(rf"(?:{_ARABIC}|{_CHINESE})\s*[-－—–~～至到]\s*(?:{_ARABIC}|{_CHINESE})")
 _DATE = re.compile(r"\d{4}\s*[-/.]\s*\d{1,2}\s*[-/.]\s*\d{1,2}|(?:19|20)\d{2}年|\d{1,2}月(?:\d{1,2}[日号])?|\d{1,2}[日号]")
@@ -320,8 +320,11 @@ class FigureTable:
                     if (i, j) in pairs:
                         continue
                     a, b = self.figures[i], self.figures[j]
-                    if a.clause_start == b.clause_start and a.doc_id == b.doc_id or compatible(a, b):
-                        continue  # figures of one clause count different things by construction
+                    if a.doc_id != b.doc_id or a.clause_start == b.clause_start or compatible(a, b):
+                        # a source disagrees with itself only within one document (another year's
+                        # report may state another value of the same indicator); and figures of
+                        # one clause count different things by construction
+                        continue
                     score = similarity(self._context[i], self._context[j])
                     if score >= CONFLICT_SIMILARITY and len(self._context[i] & self._context[j]) >= CONFLICT_MIN_SHARED:
                         pairs[(i, j)] = score
