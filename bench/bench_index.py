@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import shutil
 import statistics
@@ -133,7 +132,6 @@ def bench_scale(args) -> None:
 
 
 def bench_model(args) -> None:
-    import numpy as np
 
     from kb.config import Settings
     from kb.embeddings import convert_bundled, embedder

@@ -11,7 +11,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from kb.figures import Figure, compatible, context_words, figures_of, parse_quantities, slot, clauses
+from kb.figures import Figure, compatible, context_words, parse_quantities, slot, clauses
 from kb.glossary import translate
 from kb.keyword import QUERY_STOPWORDS
 from kb.normalize import normalize

@@ -140,8 +140,8 @@ class KeywordIndex:
         optional = self._bag_of_words(parsed)
         if not parsed.phrases:
             return self._run(optional, limit, only) if optional else []
-        required = [Phrase("text", _phrase_tokens(p)) if len(_phrase_tokens(p)) > 1
-                    else Term("text", _phrase_tokens(p)[0]) for p in parsed.phrases if _phrase_tokens(p)]
+        cut = [tokens for tokens in map(_phrase_tokens, parsed.phrases) if tokens]
+        required = [Phrase("text", tokens) if len(tokens) > 1 else Term("text", tokens[0]) for tokens in cut]
         if not required:
             return []
         query = And(required) if optional is None else AndMaybe(And(required), optional)

@@ -2,7 +2,6 @@
 imported, built and scored, and the watched scores must stay within 0.02 of bench/expected.json."""
 import json
 import sys
-from pathlib import Path
 
 import pytest
 

@@ -1,4 +1,3 @@
-from pathlib import Path
 
 from kb.documents import Document, load_file
 from kb.passages import split_document, windows

@@ -10,7 +10,7 @@ from kb.semantic import build_steps
 from web import create_app
 from web.openapi import spec
 
-from conftest import CORPUS, ROOT
+from conftest import ROOT
 
 COURTYARD = "示范村、示范户等64个"
 

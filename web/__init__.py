@@ -1,7 +1,6 @@
 """The web face of kb: HTML pages and a JSON API over one shared library (index and model loaded once)."""
 from __future__ import annotations
 
-from pathlib import Path
 
 from flask import Flask, current_app
 
