@@ -130,6 +130,8 @@ def main() -> None:
     parser.add_argument("--no-plot", action="store_true")
     parser.add_argument("--keyword-only", action="store_true", help="no vectors (builds in minutes, not hours)")
     parser.add_argument("--plot-only", action="store_true", help="plot bench/out/scale.jsonl")
+    parser.add_argument("--work", type=Path, help="keep corpora and indexes in this folder (default: a temporary one)")
+    parser.add_argument("--measure", type=Path, metavar="INDEX", help="only measure query latency on a kept index")
     args = parser.parse_args()
     if args.plot_only:
         rows = [json.loads(line) for line in (OUT / "scale.jsonl").read_text("utf-8").splitlines() if line.strip()]
@@ -139,9 +141,13 @@ def main() -> None:
     gov_questions = ROOT / "bench" / "questions" / "gov-questions.jsonl"
     if gov_questions.exists():
         questions += [json.loads(line)["question"] for line in gov_questions.read_text("utf-8").splitlines() if line.strip()]
+    if args.measure:
+        print(json.dumps({"index": str(args.measure), "latency": latencies(args.measure, questions, not args.keyword_only)}))
+        return
     OUT.mkdir(parents=True, exist_ok=True)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
+        tmp = args.work or tmp
         for size in args.sizes:
             corpus, index = Path(tmp) / f"c{size}", Path(tmp) / f"i{size}"
             made = make_corpus(corpus, size)

@@ -12,12 +12,14 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh import scoring
 from whoosh.analysis import Analyzer
 from whoosh.fields import ID, TEXT, Schema
 from whoosh.query import And, AndMaybe, Or, Phrase, Query, Term
 
+from kb.bm25 import TermScorer
 from kb.glossary import translate
 from kb.passages import Passage
 from kb.normalize import normalize
@@ -26,6 +28,9 @@ from kb.tokenizer import JiebaTokenizer, tokenize
 FIELD_BOOSTS = {"text": 1.0, "section": 0.6, "title": 0.3}
 PAIR_BOOST = 0.5  # weight of a pair of query words found next to each other
 PAIR_SLOP = 1
+# Pairs are matched by position in this many best documents by term score, not in all: beyond
+# it a pair's bonus (at most PAIR_BOOST × two term scores) rarely lifts a document into a top 100.
+PAIR_CANDIDATES = 1000
 # Question words carry no topic: dropped from queries (never from the index).
 QUERY_STOPWORDS = frozenset("多少 几 几个 什么 哪些 哪个 哪 怎么 怎样 如何 是否 吗 呢 请问 了 的 是 有".split())
 _PHRASE = re.compile(r"[\"“”「」『』]([^\"“”「」『』]+)[\"“”「」『』]")
@@ -112,6 +117,7 @@ class KeywordIndex:
     def __init__(self, path: Path):
         self._ix = whoosh_index.open_dir(path)
         self._searcher = self._ix.searcher(weighting=scoring.BM25F())
+        self._terms = TermScorer(self._searcher)
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -137,9 +143,9 @@ class KeywordIndex:
         if doc_ids is not None and not doc_ids:
             return []
         only = Or([Term("doc_id", d) for d in sorted(doc_ids)]) if doc_ids is not None else None
-        optional = self._bag_of_words(parsed)
         if not parsed.phrases:
-            return self._run(optional, limit, only) if optional else []
+            return self._rank_bag_of_words(parsed, limit, only)
+        optional = self._bag_of_words(parsed)
         cut = [tokens for tokens in map(_phrase_tokens, parsed.phrases) if tokens]
         required = [Phrase("text", tokens) if len(tokens) > 1 else Term("text", tokens[0]) for tokens in cut]
         if not required:
@@ -168,8 +174,34 @@ class KeywordIndex:
         query.matcher_type = Or.ARRAY_MATCHER
         return query
 
+    def _rank_bag_of_words(self, parsed: ParsedQuery, limit: int, only: Query | None) -> list[tuple[str, float]]:
+        """What `_run(_bag_of_words(parsed))` returns, scored in numpy (kb/bm25.py): the same
+        scores, except that pairs are only looked for among the PAIR_CANDIDATES best documents."""
+        if not parsed.terms:
+            return []
+        weighted = [(field, t, boost) for t in parsed.terms for field, boost in FIELD_BOOSTS.items()]
+        pairs = [Phrase("text", list(pair), slop=PAIR_SLOP, boost=PAIR_BOOST) for pair in parsed.pairs]
+        with self._lock:
+            scores = self._terms.scores(weighted)
+            if only is not None:
+                allowed = np.zeros(len(scores), dtype=bool)
+                allowed[list(self._searcher.docs_for_query(only))] = True
+                scores[~allowed] = 0
+            candidates = np.sort(_best(scores, max(PAIR_CANDIDATES, limit)))
+            self._terms.add_phrases(scores, pairs, candidates)
+            best = candidates[_best(scores[candidates], limit)]
+            return [(self._searcher.stored_fields(int(d))["id"], float(scores[d])) for d in best]
+
     def _run(self, query: Query, limit: int | None, only: Query | None = None) -> list[tuple[str, float]]:
         # whoosh searchers hold per-search state (matchers, file positions): one search at a time
         with self._lock:
             results = self._searcher.search(query, limit=limit, filter=only)
             return [(hit["id"], hit.score) for hit in results]
+
+
+def _best(scores: np.ndarray, limit: int) -> np.ndarray:
+    """Positions of the `limit` highest positive scores, best first; ties by position, as whoosh."""
+    matched = np.flatnonzero(scores > 0)
+    if len(matched) > limit:
+        matched = matched[np.argpartition(-scores[matched], limit - 1)[:limit]]
+    return matched[np.lexsort((matched, -scores[matched]))]
