@@ -15,7 +15,7 @@ from kb.figures import Figure, compatible, context_words, parse_quantities, slot
 from kb.glossary import translate
 from kb.keyword import QUERY_STOPWORDS
 from kb.normalize import normalize
-from kb.search import Hit, Snapshot, check_query, years_in
+from kb.search import Hit, Snapshot, check_query, without_report_name, years_in
 from kb.tokenizer import pos_tagger, tokenize
 
 # Confidence below which `ask` says "not found"; set by measurement (docs/answers.md).
@@ -235,7 +235,7 @@ def ask(snapshot: Snapshot, question: str, mode: str = "hybrid") -> Answer:
     question = check_query(question, snapshot.settings)
     kind = question_kind(question)
     hits = _of_named_years(snapshot, question, snapshot.search(question, k=SEARCH_DEPTH, mode=mode).hits)
-    scorer = Scorer.for_text(snapshot, question)
+    scorer = Scorer.for_text(snapshot, without_report_name(question))
     if kind == "quantity":
         answer = _best_figure(snapshot, question, hits, scorer)
     else:

@@ -150,8 +150,11 @@ def _same(a: str, b: str) -> bool:
 
 
 def _accepted(text: str, answers: list[str]) -> bool:
-    clean = _squash(text).replace(",", "").replace("，", "")
-    return any(_squash(a).replace(",", "") in clean for a in answers)
+    """Whether a gold answer is in `text`, after normalisation (２.５％ = 2.5%, 六十四个 = 64个)."""
+    from kb.normalize import normalize
+
+    clean = _squash(normalize(text)).replace(",", "")
+    return any(_squash(normalize(a)).replace(",", "") in clean for a in answers)
 
 
 def answer_summary(snapshot: Snapshot, items: list[dict], results: list[ItemResult], mode: str) -> dict:

@@ -105,8 +105,14 @@ def _masked(text: str) -> list[bool]:
     return mask
 
 
+# Full-width digits and signs (２.５％, common in official documents) read as ASCII; one character
+# for one, so offsets into the original text stay valid.
+_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+
+
 def parse_quantities(text: str) -> list[Quantity]:
     """Every count, amount or percentage stated in `text`, in order."""
+    original, text = text, text.translate(_FULL_WIDTH)
     mask = _masked(text)
     found = []
     for m in _QUANTITY.finditer(text):
@@ -130,7 +136,7 @@ def parse_quantities(text: str) -> list[Quantity]:
         qualifier = "".join(q for q in (m.group("pre"), m.group("post"), m.group("after")) if q)
         start = m.start() if m.group("pre") else num_start
         low, high = bounds(value, qualifier, _last_digit_step(m.group("num")) * scale)
-        found.append(Quantity(value, unit, qualifier, start, m.end(), text[start:m.end()], low, high))
+        found.append(Quantity(value, unit, qualifier, start, m.end(), original[start:m.end()], low, high))
     return found
 
 

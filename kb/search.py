@@ -157,11 +157,22 @@ class Snapshot:
 
 
 def years_in(query: str) -> set[str]:
-    """Years a question names (2025年, 二〇二五年, in 2025), normalised to digits."""
-    return {m.group(1) for m in _YEAR.finditer(normalize(query))}
+    """The years whose reports a question is about (2025年, 二〇二五年, in 2025), as digits. When it
+    names a report by its year (2025年政府工作报告中，2024年…), that year only: the others are
+    years the report speaks of."""
+    text = normalize(query)
+    return {m.group(1) for m in _REPORT_YEAR.finditer(text)} or {m.group(1) for m in _YEAR.finditer(text)}
 
 
 _YEAR = re.compile(r"(?<!\d)(19[4-9]\d|20\d\d)(?!\d)")
+_REPORT_YEAR = re.compile(r"(?<!\d)(19[4-9]\d|20\d\d)年(?:的|度)?[^\d，,。；;？?！!]{0,6}报告")
+_REPORT_NAME = re.compile(_REPORT_YEAR.pattern + r"(?:中|里|说|提出|指出|显示)?")
+
+
+def without_report_name(query: str) -> str:
+    """The question without the words that name a report by its year (2024年政府工作报告说…):
+    they choose the document; they are not what its passages say."""
+    return _REPORT_NAME.sub(" ", normalize(query))
 
 
 class Library:

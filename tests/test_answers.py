@@ -3,7 +3,7 @@ import json
 import pytest
 
 from kb.answers import ask, asked_unit, question_kind, question_target, verify
-from kb.evaluate import evaluate
+from kb.evaluate import _accepted, evaluate
 from kb.shapes import answer_dict, verdict_dict
 
 from conftest import SHARED
@@ -88,3 +88,9 @@ def test_eval_reports_answer_and_claim_metrics(snapshot):
     _, claims = evaluate(snapshot, SHARED / "eval" / "dev-claims.jsonl")
     assert {"verdict_accuracy", "per_verdict", "latency_ms_p95"} <= set(claims)
     assert claims["n"] == sum(v["n"] for v in claims["per_verdict"].values())
+
+
+def test_gold_answers_match_after_normalisation():
+    assert _accepted("居民消费价格上涨２.５％", ["2.5%"])
+    assert _accepted("六十四个", ["64个"])
+    assert not _accepted("2.6％", ["2.5%"])

@@ -54,6 +54,13 @@ def test_offsets_and_surface():
     assert [text[q.start:q.end] for q in found] == ["逾2.5万份", "1770条"]
 
 
+def test_full_width_digits_and_percent_sign_keep_their_surface_and_offsets():
+    text = "失业率降到5.2％，居民消费价格上涨２.５％"
+    found = parse_quantities(text)
+    assert [(q.value, q.unit) for q in found] == [(5.2, "%"), (2.5, "%")]
+    assert [text[q.start:q.end] for q in found] == [q.surface for q in found] == ["5.2％", "２.５％"]
+
+
 def test_bounds_follow_the_qualifier():
     assert (one("15.3万多人次").low, one("15.3万多人次").high) == (153_000, 154_000)
     assert (one("300多个").low, one("300多个").high) == (300, 400)
