@@ -18,7 +18,8 @@ SHARED = ROOT.parent / "shared"
 GOV = SHARED / "bench" / "gov-work-reports" / "government_work_reports.jsonl"
 OUT = ROOT / "bench" / "out" / "gov"
 SETS = [SHARED / "eval" / "dev-questions.jsonl", SHARED / "eval" / "dev-claims.jsonl",
-        ROOT / "bench" / "questions" / "gov-questions.jsonl", ROOT / "bench" / "questions" / "gov-claims.jsonl"]
+        ROOT / "bench" / "questions" / "gov-questions.jsonl", ROOT / "bench" / "questions" / "gov-claims.jsonl",
+        ROOT / "bench" / "questions" / "gov-questions-heldout.jsonl"]
 
 
 def make_corpus(corpus: Path) -> int:
