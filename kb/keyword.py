@@ -200,8 +200,10 @@ class KeywordIndex:
 
 
 def _best(scores: np.ndarray, limit: int) -> np.ndarray:
-    """Positions of the `limit` highest positive scores, best first; ties by position, as whoosh."""
+    """Positions of the `limit` highest positive scores, best first; ties by position."""
     matched = np.flatnonzero(scores > 0)
+    if limit <= 0:
+        return matched[:0]
     if len(matched) > limit:
         matched = matched[np.argpartition(-scores[matched], limit - 1)[:limit]]
     return matched[np.lexsort((matched, -scores[matched]))]
