@@ -166,9 +166,9 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        tmp = args.work or tmp
+        workdir = args.work or Path(tmp)
         for size in args.sizes:
-            corpus, index = Path(tmp) / f"c{size}", Path(tmp) / f"i{size}"
+            corpus, index = workdir / f"c{size}", workdir / f"i{size}"
             made = make_corpus(corpus, size)
             stats = measure_build(index, corpus, not args.keyword_only)
             row = {"target": size, "semantic": not args.keyword_only, "passages": stats["passages"],

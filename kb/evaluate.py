@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kb.normalize import normalize
 from kb.search import BadQuery, Snapshot
 
 
@@ -144,15 +145,11 @@ def is_figure(answer: str) -> bool:
 
 
 def _same(a: str, b: str) -> bool:
-    from kb.normalize import normalize
-
     return _squash(normalize(a)).replace(",", "") == _squash(normalize(b)).replace(",", "")
 
 
 def _accepted(text: str, answers: list[str]) -> bool:
     """Whether a gold answer is in `text`, after normalisation (２.５％ = 2.5%, 六十四个 = 64个)."""
-    from kb.normalize import normalize
-
     clean = _squash(normalize(text)).replace(",", "")
     return any(_squash(normalize(a)).replace(",", "") in clean for a in answers)
 

@@ -24,7 +24,7 @@ def reports(tmp_path_factory):
     rows = [json.loads(line) for line in REPORTS.read_text("utf-8").splitlines()]
     with (corpus / "reports.jsonl").open("w", encoding="utf-8") as handle:
         for r in rows:
-            if r.get("year") in (2024, 2025, "2024", "2025"):
+            if str(r.get("year")) in ("2024", "2025"):
                 doc = {"id": f"gov-{r['year']}", "title": r["title"], "text": r["content"], "date": str(r["year"])}
                 handle.write(json.dumps(doc, ensure_ascii=False) + "\n")
     settings = keyword_settings(tmp_path_factory.mktemp("reports"), corpus)
