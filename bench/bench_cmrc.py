@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT.parent / "shared" / "bench" / "cmrc2018"
+DATA = ROOT / "bench" / "data" / "cmrc2018"
 EXPECTED = ROOT / "bench" / "expected.json"
 TOLERANCE = 0.02
 WATCHED = ("hit@5", "citation@1")
@@ -32,13 +32,13 @@ def run(which: str, contexts: int | None, modes: list[str], workdir: Path, setti
     from kb.build import build
     from kb.config import Settings
     from kb.evaluate import evaluate
-    from kb.semantic import build_steps, open_snapshot
+    from kb.snapshot import Snapshot
     from kb.squad import import_squad
 
     import_squad(DATA / f"cmrc2018_{which}.json", workdir, contexts)
     settings = Settings.from_env(index=workdir / "index", corpus=workdir / "corpus", **(settings_overrides or {}))
-    build(settings, extra_steps=build_steps(settings))
-    snapshot = open_snapshot(settings)
+    build(settings)
+    snapshot = Snapshot(settings)
     return {mode: evaluate(snapshot, workdir / "questions.jsonl", mode)[1] for mode in modes}
 
 

@@ -3,8 +3,10 @@ distractors, and how does kb do on questions about the reports themselves?
 
     python bench/bench_gov.py            # builds bench/out/gov/index (incremental), prints the evals
 
-The reports come from ../shared/bench/gov-work-reports/ (read there, not copied into the repo);
-each becomes a document titled as published, dated by its year.
+    python bench/bench_gov.py --sets ../shared/eval/dev-questions.jsonl   # and any other set
+
+The reports are bench/data/gov-work-reports/ (sources and licence: bench/data/README.md); each
+becomes a document titled as published, dated by its year.
 """
 from __future__ import annotations
 
@@ -14,10 +16,10 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-GOV = SHARED / "bench" / "gov-work-reports" / "government_work_reports.jsonl"
+GOV = ROOT / "bench" / "data" / "gov-work-reports" / "government_work_reports.jsonl"
 OUT = ROOT / "bench" / "out" / "gov"
-SETS = [SHARED / "eval" / "dev-questions.jsonl", SHARED / "eval" / "dev-claims.jsonl",
+SETS = [ROOT / "bench" / "questions" / "review-extra-questions.jsonl",
+        ROOT / "bench" / "questions" / "review-extra-claims.jsonl",
         ROOT / "bench" / "questions" / "gov-questions.jsonl", ROOT / "bench" / "questions" / "gov-claims.jsonl",
         ROOT / "bench" / "questions" / "gov-questions-heldout.jsonl"]
 
@@ -39,18 +41,23 @@ def make_corpus(corpus: Path) -> int:
 
 
 def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sets", type=Path, nargs="*", default=[], help="more question or claim sets to run")
+    args = parser.parse_args()
     from kb.build import build
     from kb.config import Settings
     from kb.evaluate import evaluate
-    from kb.semantic import build_steps, open_snapshot
+    from kb.snapshot import Snapshot
 
     reports = make_corpus(OUT / "corpus")
     settings = Settings.from_env(index=OUT / "index", corpus=OUT / "corpus")
-    report = build(settings, progress=sys.stderr.isatty(), extra_steps=build_steps(settings))
+    report = build(settings, progress=sys.stderr.isatty())
     print(f"{reports} reports + the review: {report.documents} documents, {report.passages} passages, "
           f"built in {report.seconds:.0f} s")
-    snapshot = open_snapshot(settings)
-    for path in SETS:
+    snapshot = Snapshot(settings)
+    for path in SETS + args.sets:
         for mode in ("keyword", "semantic", "hybrid") if "questions" in path.name else ("hybrid",):
             results, summary = evaluate(snapshot, path, mode)
             print(json.dumps(summary, ensure_ascii=False), flush=True)

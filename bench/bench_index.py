@@ -20,10 +20,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from kb.evaluate import percentile
+
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-DEV_QUESTIONS = SHARED / "eval" / "dev-questions.jsonl"
-GOV_REPORTS = SHARED / "bench" / "gov-work-reports" / "government_work_reports.jsonl"
+QUESTION_SETS = [ROOT / "bench" / "questions" / "review-extra-questions.jsonl",
+                 ROOT / "bench" / "questions" / "gov-questions.jsonl"]  # the project's own, for timing
+DEV_QUESTIONS = QUESTION_SETS[0]
+GOV_REPORTS = ROOT / "bench" / "data" / "gov-work-reports" / "government_work_reports.jsonl"
 REPORT = ROOT / "corpus" / "foshan-womens-federation-2022-review.txt"
 
 
@@ -35,11 +38,9 @@ def child_build(index: str, corpus: str, semantic: bool) -> None:
     """Run in a child: build and print seconds, counts and peak memory as JSON."""
     from kb.build import build
     from kb.config import Settings
-    from kb.semantic import build_steps
-
     settings = Settings.from_env(index=Path(index), corpus=Path(corpus), semantic=semantic)
     began = time.perf_counter()
-    report = build(settings, extra_steps=build_steps(settings))
+    report = build(settings)
     print(json.dumps({"seconds": round(time.perf_counter() - began, 2), "documents": report.documents,
                       "passages": report.passages, "peak_mb": round(peak_mb())}))
 
@@ -56,9 +57,9 @@ def disk_mb(path: Path) -> float:
 
 def query_latency(index: Path, mode: str, questions: list[str], repeat: int = 3) -> dict:
     from kb.config import Settings
-    from kb.semantic import open_snapshot
+    from kb.snapshot import Snapshot
 
-    snap = open_snapshot(Settings.from_env(index=index))
+    snap = Snapshot(Settings.from_env(index=index))
     snap.search(questions[0], k=10, mode=mode)  # warm up
     times = []
     for _ in range(repeat):
@@ -68,13 +69,13 @@ def query_latency(index: Path, mode: str, questions: list[str], repeat: int = 3)
             began = time.perf_counter()
             snap.search(q, k=10, mode=mode)
             times.append((time.perf_counter() - began) * 1000)
-    times.sort()
-    return {"p50_ms": round(statistics.median(times), 1), "p95_ms": round(times[int(0.95 * (len(times) - 1))], 1),
-            "queries": len(times)}
+    return {"p50_ms": round(percentile(times, 50), 1), "p95_ms": round(percentile(times, 95), 1), "queries": len(times)}
 
 
 def dev_questions() -> list[str]:
-    return [json.loads(line)["question"] for line in DEV_QUESTIONS.read_text("utf-8").splitlines() if line.strip()]
+    """The questions latency is measured on: the project's own sets."""
+    return [json.loads(line)["question"] for path in QUESTION_SETS
+            for line in path.read_text("utf-8").splitlines() if line.strip()]
 
 
 def make_scaled_corpus(target: Path, factor: int) -> dict:
@@ -134,7 +135,8 @@ def bench_scale(args) -> None:
 def bench_model(args) -> None:
 
     from kb.config import Settings
-    from kb.embeddings import convert_bundled, embedder
+    from kb.e5convert import convert_bundled
+    from kb.embeddings import embedder
     from kb.passages import split_document
     from kb.documents import load_file
 
@@ -152,7 +154,7 @@ def bench_model(args) -> None:
         began = time.perf_counter()
         model.queries([q])
         times.append((time.perf_counter() - began) * 1000)
-    print(f"query encode: p50 {statistics.median(times):.1f} ms, p95 {sorted(times)[int(0.95 * len(times))]:.1f} ms")
+    print(f"query encode: p50 {statistics.median(times):.1f} ms, p95 {percentile(times, 95):.1f} ms")
     [doc], _ = load_file(REPORT)
     texts = [p.text for p in split_document(doc)]
     began = time.perf_counter()

@@ -22,9 +22,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_index import GOV_REPORTS, REPORT, ROOT, SHARED, disk_mb, measure_build  # noqa: E402
+from bench_index import GOV_REPORTS, REPORT, ROOT, dev_questions, disk_mb, measure_build  # noqa: E402
 
-CMRC = [SHARED / "bench" / "cmrc2018" / "cmrc2018_dev.json", SHARED / "bench" / "cmrc2018" / "cmrc2018_trial.json"]
+CMRC = [ROOT / "bench" / "data" / "cmrc2018" / "cmrc2018_dev.json", ROOT / "bench" / "data" / "cmrc2018" / "cmrc2018_trial.json"]
 OUT = ROOT / "bench" / "out"
 PASSAGE_CHARS = 105  # mean passage length measured on these texts at window 200 (passages / characters)
 _SENTENCE = re.compile(r"[^。！？；]*[。！？；]+")
@@ -88,9 +88,10 @@ def distinct_passages(index: Path) -> int:
 def latencies(index: Path, questions: list[str], semantic: bool = True) -> dict:
     from kb.answers import ask
     from kb.config import Settings
-    from kb.semantic import open_snapshot
+    from kb.evaluate import percentile
+    from kb.snapshot import Snapshot
 
-    snap = open_snapshot(Settings.from_env(index=index, semantic=semantic))
+    snap = Snapshot(Settings.from_env(index=index, semantic=semantic))
     snap.figures
     out = {}
     # the first keyword pass reads each term's postings from disk (kb/bm25.py caches them); the
@@ -109,8 +110,7 @@ def latencies(index: Path, questions: list[str], semantic: bool = True) -> dict:
             began = time.perf_counter()
             run(q)
             times.append((time.perf_counter() - began) * 1000)
-        times.sort()
-        out[name] = {"p50_ms": round(times[len(times) // 2], 1), "p95_ms": round(times[int(0.95 * (len(times) - 1))], 1)}
+        out[name] = {"p50_ms": round(percentile(times, 50), 1), "p95_ms": round(percentile(times, 95), 1)}
     return out
 
 
@@ -156,10 +156,7 @@ def main() -> None:
         latest = {(r["target"], r.get("semantic", True)): r for r in rows}  # a rerun replaces its row
         plot(list(latest.values()), ROOT / "docs" / "scale.png")
         return
-    questions = [json.loads(line)["question"] for line in (SHARED / "eval" / "dev-questions.jsonl").read_text("utf-8").splitlines() if line.strip()]
-    gov_questions = ROOT / "bench" / "questions" / "gov-questions.jsonl"
-    if gov_questions.exists():
-        questions += [json.loads(line)["question"] for line in gov_questions.read_text("utf-8").splitlines() if line.strip()]
+    questions = dev_questions()
     if args.measure:
         print(json.dumps({"index": str(args.measure), "latency": latencies(args.measure, questions, not args.keyword_only)}))
         return

@@ -11,7 +11,6 @@ import argparse
 import http.client
 import json
 import socket
-import statistics
 import subprocess
 import sys
 import threading
@@ -19,8 +18,10 @@ import time
 from pathlib import Path
 from urllib.parse import quote, urlparse
 
+from kb.evaluate import percentile
+
 ROOT = Path(__file__).resolve().parent.parent
-QUESTIONS = ROOT.parent / "shared" / "eval" / "dev-questions.jsonl"
+QUESTIONS = ROOT / "bench" / "questions" / "review-extra-questions.jsonl"
 
 
 def free_port() -> int:
@@ -80,14 +81,9 @@ def run(url: str, paths: list[str], clients: int, total: int, seconds: float) ->
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - began
-    latencies.sort()
-
-    def pct(q: float) -> float:
-        return round(latencies[min(len(latencies) - 1, int(q * len(latencies)))], 1) if latencies else 0.0
-
     return {"clients": clients, "requests": len(latencies), "errors": len(errors),
-            "rps": round(len(latencies) / elapsed, 1), "p50_ms": round(statistics.median(latencies), 1) if latencies else 0,
-            "p95_ms": pct(0.95), "p99_ms": pct(0.99)}
+            "rps": round(len(latencies) / elapsed, 1), "p50_ms": round(percentile(latencies, 50), 1),
+            "p95_ms": round(percentile(latencies, 95), 1), "p99_ms": round(percentile(latencies, 99), 1)}
 
 
 def main() -> None:

@@ -1,4 +1,5 @@
-"""`kb build`: corpus → documents → passages → keyword (and vector) index, incrementally and atomically."""
+"""`kb build`: corpus → documents → passages → keyword index and, when semantic search is on,
+vector index; incrementally and atomically (kb/store.py)."""
 from __future__ import annotations
 
 import hashlib
@@ -8,17 +9,14 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from kb import keyword, store
+from kb import keyword, store, vectors
 from kb.config import Settings
 from kb.documents import Document, Skipped, load_corpus
+from kb.errors import EmptyCorpus
 from kb.passages import Passage, split_document
 from kb.tokenizer import user_words
 
 FORMAT_VERSION = 1
-
-
-class EmptyCorpus(Exception):
-    """No readable document: refusing to replace the index with an empty one."""
 
 
 @dataclass
@@ -35,14 +33,6 @@ class BuildReport:
     up_to_date: bool = False  # nothing to do: the current generation was kept
 
 
-@dataclass
-class StepInput:
-    generation: Path  # the generation being written
-    passages: list[Passage]  # all passages of the new generation, in order
-    documents: list[Document]
-    previous: Path | None  # the generation being replaced, if any
-
-
 def settings_fingerprint(settings: Settings) -> str:
     """What, besides a document's own content, decides its passages and tokens."""
     words = "\n".join(w for w, _, _ in user_words())
@@ -50,11 +40,9 @@ def settings_fingerprint(settings: Settings) -> str:
     return hashlib.sha1(raw.encode("utf-8")).hexdigest()
 
 
-def build(settings: Settings, progress: bool = False, extra_steps=()) -> BuildReport:
-    """Bring the index in `settings.index` up to date with `settings.corpus`.
-
-    `extra_steps` are callables taking a `StepInput`, run before publishing (the vector index is
-    one); they return facts for the manifest. An exception in any step leaves the old index."""
+def build(settings: Settings, progress: bool = False) -> BuildReport:
+    """Bring the index in `settings.index` up to date with `settings.corpus`, embedding the
+    passages when `settings.semantic`. An exception at any point leaves the old index serving."""
     began = time.perf_counter()
     documents, skipped = load_corpus(settings.corpus)
     if not documents:
@@ -73,7 +61,7 @@ def build(settings: Settings, progress: bool = False, extra_steps=()) -> BuildRe
         report.removed = [i for i in old_docs if i not in new_docs]
         report.unchanged = len(documents) - len(report.added) - len(report.changed)
         unchanged = not (report.added or report.changed or report.removed)
-        if previous and reusable and unchanged and _steps_current(manifest, extra_steps):
+        if previous and reusable and unchanged and _vectors_current(manifest, settings):
             report.up_to_date = True
             report.passages = manifest.get("passages", 0)
             report.generation = previous.name
@@ -90,9 +78,7 @@ def build(settings: Settings, progress: bool = False, extra_steps=()) -> BuildRe
         keyword.build(gen / "keyword", by_doc, {d.id: d.title for d in documents},
                       previous=previous / "keyword" if previous and reusable else None,
                       stale=set(report.removed) | set(report.changed))
-        step_info = {}
-        for step in extra_steps:
-            step_info.update(step(StepInput(gen, passages, documents, previous)) or {})
+        step_info = _embed(settings, gen, passages, previous, progress) if settings.semantic else {}
         new_manifest = {"format": FORMAT_VERSION, "settings": fingerprint, "window": settings.window,
                         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                         "documents": new_docs, "passages": len(passages)} | step_info
@@ -103,8 +89,23 @@ def build(settings: Settings, progress: bool = False, extra_steps=()) -> BuildRe
     return report
 
 
-def _steps_current(manifest: dict, extra_steps) -> bool:
-    return all(getattr(step, "is_current", lambda m: True)(manifest) for step in extra_steps)
+def _vectors_current(manifest: dict, settings: Settings) -> bool:
+    """Whether the generation's vectors (if semantic search is on) come from the configured model."""
+    if not settings.semantic:
+        return True
+    from kb.embeddings import model_name
+
+    return manifest.get("model") == model_name(settings) and manifest.get("vector_recipe") == vectors.RECIPE
+
+
+def _embed(settings: Settings, gen: Path, passages: list[Passage], previous: Path | None, progress: bool) -> dict:
+    """Write `gen/vectors`, reusing the previous generation's rows by text hash; facts for the manifest."""
+    from kb.embeddings import embedder
+
+    model = embedder(settings)
+    old = previous / "vectors" if previous else None
+    stats = vectors.build(gen / "vectors", passages, model, old, progress)
+    return {"model": model.name, "dimension": model.dimension, "vector_recipe": vectors.RECIPE, "vectors": stats}
 
 
 def _passages(documents: list[Document], previous: Path | None, fresh: set[str], window: int,

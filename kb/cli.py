@@ -1,5 +1,6 @@
 """`kb` command line: arguments in, library calls, text or JSON out. Exit codes: 0 ok, 1 failure
-(no index, unreadable corpus, build refused), 2 bad input (empty or over-long query, bad option)."""
+(no index, unreadable corpus, build refused), 2 bad input (empty or over-long query, bad option);
+each comes from the error's class (kb/errors.py), mapped once in `main`."""
 from __future__ import annotations
 
 import argparse
@@ -7,17 +8,14 @@ import json
 import sys
 from pathlib import Path
 
-from kb import store
-from kb.build import EmptyCorpus
-from kb.embeddings import ModelError
-from kb.semantic import ModelMismatch
-from kb.squad import BadSquadFile
 from kb.config import Settings
+from kb.errors import KbError, NotFound
 from kb.highlight import mark
-from kb.search import MODES, BadQuery, Library
 from kb.normalize import normalize
-from kb.shapes import (answer_dict, citation_text, citation_line, conflict_dict, figure_dict, passage_dict, results_dict,
-                       verdict_dict)
+from kb.search import MODES
+from kb.shapes import (answer_dict, citation_line, citation_text, conflict_dict, figure_dict, passage_citation,
+                       passage_dict, results_dict, verdict_dict)
+from kb.snapshot import Library
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -31,14 +29,17 @@ def _settings(args: argparse.Namespace, **extra) -> Settings:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
     from kb.build import build
-    from kb.semantic import build_steps
 
     settings = _settings(args, corpus=args.corpus)
-    report = build(settings, progress=not args.quiet, extra_steps=build_steps(settings, progress=not args.quiet))
+    report = build(settings, progress=not (args.quiet or args.json))
     for skipped in report.skipped:
         print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
-    if report.up_to_date:
+    if args.json:
+        _print_json(asdict(report) | {"index": str(settings.index), "seconds": round(report.seconds, 3)})
+    elif report.up_to_date:
         print(f"index up to date: {report.documents} documents, {report.passages} passages ({settings.index}/)")
     else:
         print(f"built {settings.index}/{report.generation}: {report.documents} documents, {report.passages} passages "
@@ -48,9 +49,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def _open(args: argparse.Namespace):
-    from kb.semantic import open_snapshot
-
-    return Library(_settings(args), opener=open_snapshot).snapshot()
+    return Library(_settings(args)).snapshot()
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -72,8 +71,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     snapshot = _open(args)
     passage = snapshot.passages.get(args.passage_id)
     if passage is None:
-        print(f"no passage with id {args.passage_id!r}", file=sys.stderr)
-        return EXIT_FAIL
+        raise NotFound(f"no passage with id {args.passage_id!r}")
     doc = snapshot.documents.get(passage.doc_id)
     if args.json:
         _print_json(passage_dict(passage, doc))
@@ -90,6 +88,10 @@ def _mark_figure(evidence) -> str:
     return mark(evidence.text, [(a, b)])
 
 
+def _cite(evidence, snapshot) -> str:
+    return citation_text(passage_citation(evidence.passage_id, snapshot))
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     from kb.answers import ask
 
@@ -101,9 +103,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if answer.found:
         print(f"{answer.text}    (confidence {answer.confidence:.2f})")
         print(f"  “{_mark_figure(answer.evidence)}”")
-        print(f"  {citation_text(answer.evidence.citation)}")
+        print(f"  {_cite(answer.evidence, snapshot)}")
         for other in answer.conflicts:
-            print(f"  ! the corpus also says {other.figure}: “{_mark_figure(other)}” — {citation_text(other.citation)}")
+            print(f"  ! the corpus also says {other.figure}: “{_mark_figure(other)}” — {_cite(other, snapshot)}")
         return EXIT_OK
     print(f"not found in the corpus (confidence {answer.confidence:.2f}); closest passages:")
     for rank, hit in enumerate(answer.passages[:3], 1):
@@ -122,7 +124,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         return EXIT_OK
     print(f"{verdict.verdict}    (figures in the claim: {'、'.join(verdict.claim_figures) or 'none'})")
     for e in verdict.evidence:
-        print(f"  {e.status}: “{_mark_figure(e)}” — {citation_text(e.citation)}")
+        print(f"  {e.status}: “{_mark_figure(e)}” — {_cite(e, snapshot)}")
     return EXIT_OK
 
 
@@ -200,83 +202,89 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _common(json_output: bool) -> argparse.ArgumentParser:
+    """Options every command takes, before or after its name (kb --index D build = kb build --index D).
+    SUPPRESS keeps a subcommand's unset option from overwriting the one given before it."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--index", type=Path, default=argparse.SUPPRESS,
+                        help="index folder (default: $KB_INDEX or index/)")
+    if json_output:
+        common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print one JSON object")
+    return common
+
+
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="kb", description="Search and question answering over Chinese work reports.")
-    top.add_argument("--index", type=Path, default=None, help="index folder (default: $KB_INDEX or index/)")
+    top = argparse.ArgumentParser(prog="kb", description="Search and question answering over Chinese work reports.",
+                                  parents=[_common(json_output=True)])
     sub = top.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("build", help="build or update the index from the corpus folder")
+    def command(name: str, func, help: str, json_output: bool = True) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, parents=[_common(json_output)])
+        p.set_defaults(func=func, json_output=json_output)
+        return p
+
+    p = command("build", cmd_build, "build or update the index from the corpus folder")
     p.add_argument("--corpus", type=Path, default=None, help="corpus folder (default: $KB_CORPUS or corpus/)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
-    p.set_defaults(func=cmd_build)
 
-    p = sub.add_parser("search", help="ranked passages for a query")
+    p = command("search", cmd_search, "ranked passages for a query")
     p.add_argument("query")
     p.add_argument("-k", type=int, default=5, help="how many passages (default 5)")
     p.add_argument("--mode", choices=MODES, default="hybrid")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(func=cmd_search)
 
-    p = sub.add_parser("show", help="one passage with its citation")
+    p = command("show", cmd_show, "one passage with its citation")
     p.add_argument("passage_id")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_show)
-    p = sub.add_parser("ask", help="answer a question with a figure, date, name or passage, cited")
+
+    p = command("ask", cmd_ask, "answer a question with a figure, date, name or passage, cited")
     p.add_argument("question")
     p.add_argument("--mode", choices=MODES, default="hybrid")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_ask)
 
-    p = sub.add_parser("verify", help="check a claim: supported, contradicted, conflicting or not_found")
+    p = command("verify", cmd_verify, "check a claim: supported, contradicted, conflicting or not_found")
     p.add_argument("claim")
     p.add_argument("--mode", choices=MODES, default="hybrid")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_verify)
 
-    p = sub.add_parser("figures", help="the figures of the corpus, with citations")
+    p = command("figures", cmd_figures, "the figures of the corpus, with citations")
     p.add_argument("words", nargs="*", help="only figures whose clause holds all these words")
     p.add_argument("--csv", action="store_true")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_figures)
 
-    p = sub.add_parser("conflicts", help="pairs of figures that count the same thing differently")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_conflicts)
+    command("conflicts", cmd_conflicts, "pairs of figures that count the same thing differently")
 
-    p = sub.add_parser("serve", help="serve the web UI and JSON API (waitress)")
+    p = command("serve", cmd_serve, "serve the web UI and JSON API (waitress)", json_output=False)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--threads", type=int, default=8)
-    p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("import-squad", help="a SQuAD-format file as a corpus folder plus a question set")
+    p = command("import-squad", cmd_import_squad, "a SQuAD-format file as a corpus folder plus a question set",
+                json_output=False)
     p.add_argument("file", type=Path)
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--contexts", type=int, default=None, help="only the first N contexts")
-    p.set_defaults(func=cmd_import_squad)
 
-    p = sub.add_parser("eval", help="run a question or claim set (see shared/eval/README.md)")
+    p = command("eval", cmd_eval, "run a question or claim set (format: docs/evaluation.md)")
     p.add_argument("file", type=Path)
     p.add_argument("--mode", choices=MODES, default="hybrid")
-    p.add_argument("--json", action="store_true", help="the last line printed is one JSON object")
-    p.set_defaults(func=cmd_eval)
     return top
 
 
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    cli = parser()
+    args = cli.parse_args(argv)
+    args.index = getattr(args, "index", None)
+    if getattr(args, "json", False) and not args.json_output:
+        cli.error(f"kb {args.command} has no --json output")
+    args.json = getattr(args, "json", False)
+    if getattr(args, "k", 1) < 1:
+        cli.error("-k must be at least 1")
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    if getattr(args, "k", 1) is not None and getattr(args, "k", 1) < 1:
-        print("kb: -k must be at least 1", file=sys.stderr)
-        return EXIT_USAGE
+    args = parse_args(argv)
     try:
         return args.func(args)
-    except BadQuery as error:
+    except KbError as error:
         print(f"kb: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    except (store.IndexMissing, store.BuildInProgress, EmptyCorpus, FileNotFoundError, ValueError,
-            ModelError, ModelMismatch, BadSquadFile) as error:
-        print(f"kb: {error}", file=sys.stderr)
-        return EXIT_FAIL
+        return error.exit_code
 
 
 if __name__ == "__main__":

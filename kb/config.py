@@ -5,6 +5,8 @@ import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
+from kb.errors import BadInput
+
 BUNDLED_MODEL = "bundled:multilingual-e5-small"
 
 
@@ -45,5 +47,5 @@ def _convert(kind: str, raw: str, name: str):
                 return False
             raise ValueError(raw)
     except ValueError as error:
-        raise ValueError(f"KB_{name.upper()}={raw!r} is not a valid {kind}") from error
+        raise BadInput(f"KB_{name.upper()}={raw!r} is not a valid {kind}") from error
     return raw

@@ -14,12 +14,10 @@ from dataclasses import asdict, dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
+from kb.errors import NotFound, UnreadableFile
+
 CATALOGUE_NAME = "catalogue.toml"
 FORMATS = (".txt", ".md", ".markdown", ".html", ".htm", ".docx", ".pdf", ".jsonl")
-
-
-class UnreadableFile(Exception):
-    """A file that cannot be turned into a document; the message says why."""
 
 
 @dataclass
@@ -57,9 +55,6 @@ class Skipped:
 
 # --- encodings -------------------------------------------------------------------------------
 
-_CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
 def decode_bytes(data: bytes, name: str = "") -> str:
     """Text of a report file: UTF-8 (with or without BOM), GB18030/GBK or Big5."""
     if b"\x00" in data[:8192]:
@@ -76,40 +71,13 @@ def decode_bytes(data: bytes, name: str = "") -> str:
 
 
 def _decode_legacy(data: bytes, name: str) -> str:
-    """GB18030 or Big5, whichever reads as more common Chinese characters."""
-    candidates = []
-    for encoding in ("gb18030", "big5"):
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        candidates.append((_common_cjk_ratio(text), encoding, text))
-    if not candidates:
+    """GB18030 (a superset of GBK) or Big5, whichever charset-normalizer finds reads best."""
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data, cp_isolation=["gb18030", "big5"]).best()
+    if best is None:
         raise UnreadableFile(f"{name}: not UTF-8, GB18030 or Big5 text")
-    return max(candidates)[2]
-
-
-def _common_cjk_ratio(text: str) -> float:
-    """Share of CJK characters that are frequent ones; mis-decoded bytes give rare characters."""
-    from kb.normalize import normalize
-
-    text = normalize(text[:20000])
-    chars = _CJK.findall(text)
-    if not chars:
-        return 0.0
-    table = _common_chars()
-    return sum(1 for c in chars if c in table) / len(chars)
-
-
-_COMMON: set[str] = set()
-
-
-def _common_chars() -> set[str]:
-    if not _COMMON:
-        from kb.tokenizer import common_characters
-
-        _COMMON.update(common_characters())
-    return _COMMON
+    return str(best)
 
 
 # --- catalogue -------------------------------------------------------------------------------
@@ -311,7 +279,7 @@ def _pdf_blocks(path: Path, data: bytes) -> list[str]:
 def load_corpus(corpus: Path) -> tuple[list[Document], list[Skipped]]:
     """Every readable document under `corpus`, and every file or line that was skipped, with why."""
     if not corpus.is_dir():
-        raise FileNotFoundError(f"corpus folder not found: {corpus}")
+        raise NotFound(f"corpus folder not found: {corpus}")
     catalogue = read_catalogue(corpus)
     documents, skipped, ids = [], [], {}
     for path in sorted(p for p in corpus.rglob("*") if p.is_file()):

@@ -1,8 +1,8 @@
 """`kb eval`: run a question or claim set against the index and report the metrics.
 
-Formats are those of `../shared/eval/README.md`: a question set has `question`, `answers` and
-`evidence`; a claim set has `claim`, `verdict` and `evidence`. A retrieved passage is relevant
-when it contains the evidence string (compared without spaces).
+Formats are in docs/evaluation.md: a question set has `question`, `answers` and `evidence`; a
+claim set has `claim`, `verdict` and `evidence`. A retrieved passage is relevant when it contains
+the evidence string (compared without spaces).
 """
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kb.normalize import normalize
-from kb.search import BadQuery, Snapshot
+from kb.errors import BadInput, NotFound
+from kb.snapshot import Snapshot
 
 
-class BadEvalSet(ValueError):
+class BadEvalSet(BadInput):
     """An evaluation file that cannot be read; the message names the line."""
 
 
@@ -33,7 +34,13 @@ class ItemResult:
 def load_set(path: Path) -> tuple[str, list[dict]]:
     """('questions' | 'claims', items) from a JSONL file."""
     items = []
-    for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+    try:
+        lines = path.read_text("utf-8").splitlines()
+    except FileNotFoundError:
+        raise NotFound(f"no evaluation set at {path}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise BadEvalSet(f"{path}: cannot be read as UTF-8 text ({error})") from None
+    for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
@@ -65,12 +72,11 @@ def relevant_rank(texts: list[str], evidence: str | None) -> int | None:
     return None
 
 
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
+def percentile(values: list[float], q: int) -> float:
+    """The q-th percentile (1–99), interpolated between the values (0.0 when there are none)."""
+    if len(values) < 2:
+        return float(values[0]) if values else 0.0
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
 def answerable(item: dict) -> bool:
@@ -94,7 +100,7 @@ def retrieval_results(snapshot: Snapshot, items: list[dict], mode: str, depth: i
         began, refused = time.perf_counter(), ""
         try:
             hits = snapshot.search(item["question"], k=depth, mode=mode).hits
-        except BadQuery as error:  # an item the system refuses counts as a miss, and is listed
+        except BadInput as error:  # an item the system refuses counts as a miss, and is listed
             hits, refused = [], f"(refused: {error})"
         latency = (time.perf_counter() - began) * 1000
         rank = next((i for i, h in enumerate(hits, 1) if is_relevant(h.passage, item)), None)
@@ -166,7 +172,7 @@ def answer_summary(snapshot: Snapshot, items: list[dict], results: list[ItemResu
         began = time.perf_counter()
         try:
             answer = ask(snapshot, item["question"], mode=mode)
-        except BadQuery:
+        except BadInput:
             answer = Answer(item["question"], "", False, "")
         latencies.append((time.perf_counter() - began) * 1000)
         passage = snapshot.passages[answer.evidence.passage_id] if answer.found and answer.evidence else None
@@ -202,7 +208,7 @@ def claim_results(snapshot: Snapshot, items: list[dict], mode: str) -> list[Item
         began = time.perf_counter()
         try:
             verdict = verify(snapshot, item["claim"], mode=mode)
-        except BadQuery:
+        except BadInput:
             verdict = Verdict(item["claim"], "refused", [])
         latency = (time.perf_counter() - began) * 1000
         texts = [snapshot.passages[e.passage_id].text for e in verdict.evidence]

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from kb.normalize import chinese_number
+from kb.textspans import DATE
 
 # Longest first, so 人次 wins over 人 and 万元 over 元.
 UNITS = sorted("""人次 场次 万元 亿元 千元 周年 个百分点 百分点 万人次 万人 万户 万份 万个 万名
@@ -29,14 +30,13 @@ _PRE = "不少于|多达|将近|接近|大约|超过|突破|至少|逾|超|近|�
 _ARABIC = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _CHINESE = "[零〇一二三四五六七八九十百千万亿两]+"
 _MAGNITUDE = {"万亿": 10**12, "千万": 10**7, "百万": 10**6, "亿": 10**8, "万": 10**4, "千": 10**3}
-_UNIT_MAGNITUDE = {"万元": ("元", 10**4), "亿元": ("元", 10**8), "千元": ("元", 10**3), "万人": ("人", 10**4),
+UNIT_MAGNITUDE = {"万元": ("元", 10**4), "亿元": ("元", 10**8), "千元": ("元", 10**3), "万人": ("人", 10**4),
                    "万人次": ("人次", 10**4), "万户": ("户", 10**4), "万份": ("份", 10**4), "万个": ("个", 10**4),
                    "万名": ("名", 10**4), "万平方米": ("平方米", 10**4)}
 _QUANTITY = re.compile(
     rf"(?P<pre>{_PRE})?(?P<num>{_ARABIC}|{_CHINESE})(?P<mag>万亿|千万|百万|万|亿|千)?(?P<post>多|余)?"
     rf"(?P<unit>{'|'.join(re.escape(u) for u in UNITS)})?(?P<after>以上|左右|多)?")
 _RANGE = re.compile(rf"(?:{_ARABIC}|{_CHINESE})\s*[-－—–~～至到]\s*(?:{_ARABIC}|{_CHINESE})")
-_DATE = re.compile(r"\d{4}\s*[-/.]\s*\d{1,2}\s*[-/.]\s*\d{1,2}|(?:19|20)\d{2}年|\d{1,2}月(?:\d{1,2}[日号])?|\d{1,2}[日号]")
 # Chinese idioms built of numerals: words, not quantities
 IDIOMS = ("千家万户", "千方百计", "万众一心", "一心一意", "四面八方", "五湖四海", "百花齐放", "千千万万",
           "一举两得", "万无一失", "十全十美", "一五一十", "三心二意", "七上八下", "一老一小", "一路童行")
@@ -92,7 +92,7 @@ def _number(raw: str) -> float | None:
 def _masked(text: str) -> list[bool]:
     """Characters inside dates, ranges and idioms, which hold no counts."""
     mask = [False] * len(text)
-    for pattern in (_RANGE, _DATE):
+    for pattern in (_RANGE, DATE):
         for m in pattern.finditer(text):
             for i in range(m.start(), m.end()):
                 mask[i] = True
@@ -129,8 +129,8 @@ def parse_quantities(text: str) -> list[Quantity]:
         if chinese and not unit:
             continue
         scale = _MAGNITUDE[magnitude] if magnitude else 1
-        if unit in _UNIT_MAGNITUDE:
-            unit, factor = _UNIT_MAGNITUDE[unit]
+        if unit in UNIT_MAGNITUDE:
+            unit, factor = UNIT_MAGNITUDE[unit]
             scale *= factor
         value = base * scale
         qualifier = "".join(q for q in (m.group("pre"), m.group("post"), m.group("after")) if q)

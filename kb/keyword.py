@@ -6,10 +6,8 @@ swapped for another engine by rewriting this file.
 from __future__ import annotations
 
 import math
-import re
 import shutil
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -17,12 +15,12 @@ from whoosh import index as whoosh_index
 from whoosh import scoring
 from whoosh.analysis import Analyzer
 from whoosh.fields import ID, TEXT, Schema
-from whoosh.query import And, AndMaybe, Or, Phrase, Query, Term
+from whoosh.query import And, AndMaybe, Or, Phrase, Term
+from whoosh.query import Query as WhooshQuery
 
 from kb.bm25 import TermScorer
-from kb.glossary import translate
 from kb.passages import Passage
-from kb.normalize import normalize
+from kb.query import Query
 from kb.tokenizer import JiebaTokenizer, tokenize
 
 FIELD_BOOSTS = {"text": 1.0, "section": 0.6, "title": 0.3}
@@ -31,9 +29,6 @@ PAIR_SLOP = 1
 # Pairs are matched by position in this many best documents by term score, not in all: beyond
 # it a pair's bonus (at most PAIR_BOOST × two term scores) rarely lifts a document into a top 100.
 PAIR_CANDIDATES = 1000
-# Question words carry no topic: dropped from queries (never from the index).
-QUERY_STOPWORDS = frozenset("多少 几 几个 什么 哪些 哪个 哪 怎么 怎样 如何 是否 吗 呢 请问 了 的 是 有".split())
-_PHRASE = re.compile(r"[\"“”「」『』]([^\"“”「」『』]+)[\"“”「」『』]")
 
 
 def analyzer() -> Analyzer:
@@ -77,28 +72,6 @@ def build(target: Path, passages_by_doc: dict[str, list[Passage]], titles: dict[
         ix.close()
 
 
-@dataclass
-class ParsedQuery:
-    terms: list[str]  # normalised tokens, question words removed
-    phrases: list[str]  # normalised quoted phrases
-    pairs: list[tuple[str, str]] = field(default_factory=list)  # adjacent main words of the query
-
-
-def parse(query: str) -> ParsedQuery:
-    phrases = [normalize(m.group(1)).strip() for m in _PHRASE.finditer(query)]
-    rest = _PHRASE.sub(" ", query)
-    seen: dict[str, None] = {}
-    tokens = [t for t in tokenize(rest) if t.text not in QUERY_STOPWORDS]
-    for token in tokens:
-        seen.setdefault(token.text, None)
-    main = [t for t in tokens if t.main]
-    pairs = {(a.text, b.text): None for a, b in zip(main, main[1:]) if b.position == a.position + 1}
-    for chinese in translate(rest):
-        for token in tokenize(chinese):
-            seen.setdefault(token.text, None)
-    return ParsedQuery(list(seen), [p for p in phrases if p], list(pairs))
-
-
 def _phrase_tokens(phrase: str) -> list[str]:
     return [t.text for t in tokenize(phrase) if t.main]
 
@@ -135,7 +108,7 @@ class KeywordIndex:
         n = max(self.size, 1)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
-    def search(self, parsed: ParsedQuery, limit: int, normalized_text,
+    def search(self, parsed: Query, limit: int, normalized_text,
                doc_ids: set[str] | None = None) -> list[tuple[str, float]]:
         """(passage id, BM25F score) best first, only from `doc_ids` when given.
         `normalized_text(id)` checks quoted phrases when jieba cut a phrase differently in the
@@ -159,7 +132,7 @@ class KeywordIndex:
                 if all(p in normalized_text(pid) for p in parsed.phrases)][:limit]
 
     @staticmethod
-    def _bag_of_words(parsed: ParsedQuery) -> Query | None:
+    def _bag_of_words(parsed: Query) -> WhooshQuery | None:
         """Every term in text, section or title; plus adjacent pairs of query words as phrases
         (a sequential-dependence model), so passages keeping the query's word order rank higher."""
         if not parsed.terms:
@@ -174,7 +147,7 @@ class KeywordIndex:
         query.matcher_type = Or.ARRAY_MATCHER
         return query
 
-    def _rank_bag_of_words(self, parsed: ParsedQuery, limit: int, only: Query | None) -> list[tuple[str, float]]:
+    def _rank_bag_of_words(self, parsed: Query, limit: int, only: WhooshQuery | None) -> list[tuple[str, float]]:
         """What `_run(_bag_of_words(parsed))` returns, scored in numpy (kb/bm25.py): the same
         scores, except that pairs are only looked for among the PAIR_CANDIDATES best documents."""
         if not parsed.terms:
@@ -192,7 +165,7 @@ class KeywordIndex:
             best = candidates[_best(scores[candidates], limit)]
             return [(self._searcher.stored_fields(int(d))["id"], float(scores[d])) for d in best]
 
-    def _run(self, query: Query, limit: int | None, only: Query | None = None) -> list[tuple[str, float]]:
+    def _run(self, query: WhooshQuery, limit: int | None, only: WhooshQuery | None = None) -> list[tuple[str, float]]:
         # whoosh searchers hold per-search state (matchers, file positions): one search at a time
         with self._lock:
             results = self._searcher.search(query, limit=limit, filter=only)

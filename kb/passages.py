@@ -18,12 +18,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from kb.documents import Document
+from kb.textspans import SENTENCE_END, sentence_spans
 
-DEFAULT_WINDOW = 200  # characters; see docs/measurements.md for how it was chosen
+DEFAULT_WINDOW = 200  # characters; see docs/benchmarks.md for how it was chosen
 SHORT_LINE = 80  # longer lines, or lines ending a sentence, are body text
 HEADING_LINE = 20  # a heading is at most this long
-_SENTENCE_END = "。！？；!?;…"
-_SENTENCES = re.compile(rf"[^{_SENTENCE_END}]*[{_SENTENCE_END}]+[”’」』）)\"']*|[^{_SENTENCE_END}]+$")
 _NUMBER_LABEL = re.compile(r"^(?:[一二三四五六七八九十]{1,3}|\d{1,2}|[（(][一二三四五六七八九十\d]{1,3}[)）])$")
 _NUMBERED_HEAD = re.compile(r"^(?:(?P<l1>[一二三四五六七八九十]{1,3}、)|(?P<l2>[（(][一二三四五六七八九十]{1,3}[)）]))")
 _STRIP = " \t\u3000\ufeff"
@@ -67,7 +66,7 @@ def blocks_of(doc: Document) -> list[Block]:
 
 
 def _is_short(text: str) -> bool:
-    return len(text) <= SHORT_LINE and text[-1] not in _SENTENCE_END and "。" not in text
+    return len(text) <= SHORT_LINE and text[-1] not in SENTENCE_END and "。" not in text
 
 
 def classify(blocks: list[Block]) -> None:
@@ -101,11 +100,6 @@ def classify(blocks: list[Block]) -> None:
             block.role = "caption"
         else:
             block.role, block.heading_level = "heading", 2
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence in `text`, end-punctuation and closing quotes included."""
-    return [(m.start(), m.end()) for m in _SENTENCES.finditer(text) if m.group().strip(_STRIP)]
 
 
 def windows(text: str, size: int) -> list[tuple[int, int]]:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from kb.documents import Document
 from kb.passages import Passage
-from kb.search import Hit, Results, Snapshot
+from kb.search import Hit, Results
+from kb.snapshot import Snapshot
 
 
 def citation(passage: Passage, doc: Document | None) -> dict:
@@ -41,7 +42,7 @@ def hit_dict(hit: Hit, snapshot: Snapshot) -> dict:
 
 
 def results_dict(results: Results, snapshot: Snapshot) -> dict:
-    return {"query": results.query, "mode": results.mode, "terms": results.terms,
+    return {"query": results.query.text, "mode": results.mode, "terms": results.query.terms,
             "results": [hit_dict(h, snapshot) for h in results.hits]}
 
 
@@ -49,26 +50,32 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 6)
 
 
-def evidence_dict(evidence) -> dict | None:
+def passage_citation(passage_id: str, snapshot: Snapshot) -> dict:
+    passage = snapshot.passages[passage_id]
+    return citation(passage, snapshot.documents.get(passage.doc_id))
+
+
+def evidence_dict(evidence, snapshot: Snapshot) -> dict | None:
     if evidence is None:
         return None
+    cited = passage_citation(evidence.passage_id, snapshot)
     return {"text": evidence.text, "start": evidence.start, "end": evidence.end, "passage_id": evidence.passage_id,
             "figure": evidence.figure or None, "figure_start": evidence.figure_start if evidence.figure else None,
             "figure_end": evidence.figure_end if evidence.figure else None, "status": evidence.status or None,
-            "citation": evidence.citation, "citation_line": citation_text(evidence.citation)}
+            "citation": cited, "citation_line": citation_text(cited)}
 
 
 def answer_dict(answer, snapshot: Snapshot) -> dict:
     return {"question": answer.question, "kind": answer.kind, "found": answer.found, "answer": answer.text or None,
             "value": answer.value, "unit": answer.unit or None, "qualifier": answer.qualifier or None,
-            "confidence": answer.confidence, "evidence": evidence_dict(answer.evidence),
-            "conflicts": [evidence_dict(c) for c in answer.conflicts], "note": answer.note or None,
+            "confidence": answer.confidence, "evidence": evidence_dict(answer.evidence, snapshot),
+            "conflicts": [evidence_dict(c, snapshot) for c in answer.conflicts], "note": answer.note or None,
             "passages": [hit_dict(h, snapshot) for h in answer.passages]}
 
 
 def verdict_dict(verdict, snapshot: Snapshot) -> dict:
     return {"claim": verdict.claim, "verdict": verdict.verdict, "claim_figures": verdict.claim_figures,
-            "evidence": [evidence_dict(e) for e in verdict.evidence],
+            "evidence": [evidence_dict(e, snapshot) for e in verdict.evidence],
             "passages": [hit_dict(h, snapshot) for h in verdict.passages]}
 
 

@@ -10,8 +10,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from kb.errors import BadInput, NotFound
 
-class BadSquadFile(ValueError):
+
+class BadSquadFile(BadInput):
     """Not a SQuAD-format file; the message says what is missing."""
 
 
@@ -39,7 +41,9 @@ def import_squad(source: Path, out: Path, contexts: int | None = None) -> Import
     """Write `out/corpus/<name>.jsonl` and `out/questions.jsonl` from a SQuAD-format file."""
     try:
         data = json.loads(source.read_text("utf-8"))["data"]
-    except (json.JSONDecodeError, KeyError, TypeError) as error:
+    except FileNotFoundError:
+        raise NotFound(f"no file at {source}") from None
+    except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError) as error:
         raise BadSquadFile(f"{source.name}: not a SQuAD-format file ({error})") from error
     (out / "corpus").mkdir(parents=True, exist_ok=True)
     docs, questions = [], []

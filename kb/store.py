@@ -22,18 +22,11 @@ from pathlib import Path
 from typing import Iterator
 
 from kb.documents import Document
+from kb.errors import BuildInProgress, IndexMissing
 from kb.passages import Passage
 
 CURRENT = "CURRENT"
 PARTIAL = ".partial"
-
-
-class IndexMissing(Exception):
-    """There is no built index where one was expected."""
-
-
-class BuildInProgress(Exception):
-    """Another process holds the build lock."""
 
 
 def current_generation(index_dir: Path) -> Path | None:

@@ -72,12 +72,6 @@ def user_words() -> list[tuple[str, int | None, str | None]]:
     return words
 
 
-def common_characters(min_freq: int = 50) -> set[str]:
-    """Characters of the words in jieba's dictionary that are used at least `min_freq` times."""
-    tk = segmenter()
-    return {ch for word, freq in tk.FREQ.items() if freq >= min_freq for ch in word}
-
-
 def _subwords(tk: jieba.Tokenizer, word: str) -> list[tuple[int, str]]:
     """Dictionary words of length 2 and 3 inside `word` (jieba's search mode), with their offset."""
     found = []

@@ -22,7 +22,8 @@ RECIPE = 1  # bump when embedding_text changes: indexes built with another recip
 
 def embedding_text(passage: Passage) -> str:
     """What is embedded for a passage: its text alone. Prefixing the section path or the title
-    was measured and lowered MRR (docs/measurements.md): e5 then matches headings, not facts."""
+    was measured and lowered MRR ("What is embedded" in docs/benchmarks.md): e5 then matches headings,
+    not facts."""
     return passage.text
 
 

@@ -16,12 +16,13 @@ import pytest
 
 from kb.build import build
 from kb.config import Settings
-from kb.search import Snapshot
+from kb.snapshot import Snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
 REPORT = CORPUS / "foshan-womens-federation-2022-review.txt"
-SHARED = ROOT.parent / "shared"
+QUESTIONS = ROOT / "bench" / "questions"  # the project's own question and claim sets
+DATA = ROOT / "bench" / "data"  # public benchmark data, copied with its licences (bench/data/README.md)
 
 
 def keyword_settings(tmp: Path, corpus: Path, **extra) -> Settings:
@@ -58,10 +59,8 @@ def semantic_settings(tmp_path_factory, model_cache) -> Settings:
 @pytest.fixture(scope="session")
 def snapshot(semantic_settings) -> Snapshot:
     """The real corpus with keyword and vector indexes, built once per session."""
-    from kb.semantic import build_steps, open_snapshot
-
-    build(semantic_settings, extra_steps=build_steps(semantic_settings))
-    snap = open_snapshot(semantic_settings)
+    build(semantic_settings)
+    snap = Snapshot(semantic_settings)
     yield snap
     snap.close()
 

@@ -2,20 +2,22 @@ import json
 
 import pytest
 
-from kb.answers import ask, asked_unit, question_kind, question_target, verify
+from kb.answers import ask, verify
 from kb.evaluate import _accepted, evaluate
-from kb.shapes import answer_dict, verdict_dict
+from kb.query import asked_unit, counted_phrase, parse_query, question_kind
+from kb.shapes import answer_dict, passage_citation, verdict_dict
 
-from conftest import SHARED
+from conftest import QUESTIONS
 
 
 @pytest.mark.parametrize("question", ["美丽庭院示范村有多少个", "how many beautiful-courtyard demonstration sites"])
 def test_the_courtyard_figure_is_answered_and_cited(snapshot, question):
     answer = ask(snapshot, question)
     assert answer.found and answer.text == "64个" and answer.value == 64 and answer.unit == "个"
-    assert answer.evidence.citation["paragraph"] == 49
-    assert answer.evidence.citation["section"][0] == "佛山妇联在家庭家教家风建设方面有新举措"
-    doc = snapshot.documents[answer.evidence.citation["doc_id"]]
+    cited = passage_citation(answer.evidence.passage_id, snapshot)
+    assert cited["paragraph"] == 49
+    assert cited["section"][0] == "佛山妇联在家庭家教家风建设方面有新举措"
+    doc = snapshot.documents[cited["doc_id"]]
     assert doc.text[answer.evidence.start:answer.evidence.end] == answer.evidence.text
     assert doc.text[answer.evidence.figure_start:answer.evidence.figure_end] == "64个"
 
@@ -55,8 +57,22 @@ def test_question_analysis():
     assert question_kind("谁带队") == "person"
     assert asked_unit("覆盖多少人次") == ("people", "人次")
     assert asked_unit("资金总额是多少") == ("money", "元")
-    assert question_target("申报了多少个省级儿童友好示范镇街") == ["省级", "儿童友好", "示范镇街"]
-    assert question_target("粉丝量突破了多少") == ["粉丝", "量"]
+    assert counted_phrase("申报了多少个省级儿童友好示范镇街") == ["省级", "儿童友好", "示范镇街"]
+    assert counted_phrase("粉丝量突破了多少") == ["粉丝", "量"]
+
+
+@pytest.mark.parametrize("question,unit", [("种植了多少亩", ("items", "亩")), ("粮食产量多少吨", ("items", "吨")),
+                                           ("建成多少座驿站", ("items", "座")), ("投入多少万元", ("money", "元"))])
+def test_every_unit_of_the_figure_parser_can_be_asked_for(question, unit):
+    assert asked_unit(question) == unit
+
+
+def test_a_query_is_parsed_once_into_everything_later_stages_read():
+    query = parse_query("2025年政府工作报告中，2024年城镇新增就业多少万人？")
+    assert query.years == {"2025"} and query.kind == "quantity" and query.unit_family == "people"
+    assert "报告" not in query.content and "城镇" in query.terms and query.language == "zh"
+    assert parse_query("How many petition cases?").language == "en"
+    assert parse_query('"美丽庭院" 示范').phrases == ["美丽庭院"]
 
 
 @pytest.mark.parametrize("claim,verdict", [
@@ -71,7 +87,8 @@ def test_claims(snapshot, claim, verdict):
     result = verify(snapshot, claim)
     assert result.verdict == verdict
     if verdict != "not_found":
-        assert result.evidence and all(e.citation["paragraph"] > 0 for e in result.evidence)
+        assert result.evidence and all(passage_citation(e.passage_id, snapshot)["paragraph"] > 0
+                                       for e in result.evidence)
 
 
 def test_json_shapes(snapshot):
@@ -83,9 +100,9 @@ def test_json_shapes(snapshot):
 
 
 def test_eval_reports_answer_and_claim_metrics(snapshot):
-    _, questions = evaluate(snapshot, SHARED / "eval" / "dev-questions.jsonl")
+    _, questions = evaluate(snapshot, QUESTIONS / "review-extra-questions.jsonl")
     assert {"hit@1", "hit@5", "mrr", "answer_accuracy", "unanswerable_correct", "latency_ms_p50"} <= set(questions)
-    _, claims = evaluate(snapshot, SHARED / "eval" / "dev-claims.jsonl")
+    _, claims = evaluate(snapshot, QUESTIONS / "review-extra-claims.jsonl")
     assert {"verdict_accuracy", "per_verdict", "latency_ms_p95"} <= set(claims)
     assert claims["n"] == sum(v["n"] for v in claims["per_verdict"].values())
 
@@ -94,3 +111,18 @@ def test_gold_answers_match_after_normalisation():
     assert _accepted("居民消费价格上涨２.５％", ["2.5%"])
     assert _accepted("六十四个", ["64个"])
     assert not _accepted("2.6％", ["2.5%"])
+
+
+def test_the_documented_set_format_is_what_kb_eval_reads(tmp_path):
+    """docs/evaluation.md is checked against the loader: its examples load, as the kind they show."""
+    from kb.evaluate import load_set
+
+    from conftest import ROOT
+
+    doc = (ROOT / "docs" / "evaluation.md").read_text("utf-8")
+    examples = [line for line in doc.splitlines() if line.startswith('{"id"')]
+    kinds = []
+    for i, line in enumerate(examples):
+        (tmp_path / f"{i}.jsonl").write_text(line + "\n", "utf-8")
+        kinds.append(load_set(tmp_path / f"{i}.jsonl")[0])
+    assert kinds == ["questions", "questions", "claims"]

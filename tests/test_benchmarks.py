@@ -5,13 +5,10 @@ import sys
 
 import pytest
 
-from conftest import ROOT, SHARED
+from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "bench"))
 import bench_cmrc  # noqa: E402
-
-pytestmark = pytest.mark.skipif(not (SHARED / "bench" / "cmrc2018").exists(), reason="needs ../shared/bench")
-
 
 @pytest.fixture(scope="module")
 def trial_scores(tmp_path_factory, model_cache):

@@ -1,11 +1,13 @@
 import json
 import threading
+from dataclasses import replace
 
 import pytest
 
 from kb import keyword, store
-from kb.build import EmptyCorpus, build
-from kb.search import Library, Snapshot
+from kb.build import build
+from kb.errors import EmptyCorpus, ModelError, NotFound
+from kb.snapshot import Library, Snapshot
 
 from conftest import keyword_settings
 
@@ -81,16 +83,17 @@ def test_a_build_that_dies_leaves_the_old_index_serving(small, monkeypatch):
     assert top_text(small, "美丽庭院") == "创建美丽庭院示范村99个。"
 
 
-def test_a_failing_extra_step_also_leaves_the_old_index(small):
+def test_a_failing_embedding_also_leaves_the_old_index(small, monkeypatch):
     build(small)
     current = (small.index / "CURRENT").read_text()
     (small.corpus / "a.txt").write_text(REPORT_A + "新增一段。\n", "utf-8")
 
-    def step(step_input):
-        raise ValueError("model refused")
+    def refuse(*args, **kwargs):
+        raise ModelError("model refused")
 
-    with pytest.raises(ValueError):
-        build(small, extra_steps=[step])
+    monkeypatch.setattr("kb.embeddings.embedder", refuse)
+    with pytest.raises(ModelError):
+        build(replace(small, semantic=True))
     assert (small.index / "CURRENT").read_text() == current
 
 
@@ -107,7 +110,7 @@ def test_empty_or_missing_corpus_changes_nothing(small, tmp_path):
     empty.mkdir()
     with pytest.raises(EmptyCorpus):
         build(type(small)(index=small.index, corpus=empty, semantic=False))
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(NotFound):
         build(type(small)(index=small.index, corpus=tmp_path / "missing", semantic=False))
     assert (small.index / "CURRENT").read_text() == current
 

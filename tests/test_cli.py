@@ -95,3 +95,43 @@ def test_build_reports_skipped_files_and_missing_corpus(tmp_path, capsys):
     assert "up to date" in out
     code, _, err = run(capsys, "--index", str(tmp_path / "i"), "build", "--corpus", str(tmp_path / "nope"))
     assert code == 1 and "corpus folder not found" in err
+
+
+@pytest.mark.parametrize("argv", [
+    ["--index", "{index}", "search", "美丽庭院示范村", "--json"],
+    ["search", "美丽庭院示范村", "--index", "{index}", "--json"],
+    ["--json", "search", "美丽庭院示范村", "--index", "{index}"],
+])
+def test_common_options_go_before_or_after_the_command(index_dir, capsys, argv):
+    code, out, _ = run(capsys, *(a.format(index=index_dir) for a in argv))
+    assert code == 0 and "示范村、示范户等64个" in json.loads(out)["results"][0]["text"]
+
+
+def test_build_after_its_name_takes_the_index_and_prints_json(tmp_path, capsys):
+    code, out, _ = run(capsys, "build", "--index", str(tmp_path / "i"), "--corpus", str(CORPUS), "--json")
+    report = json.loads(out)
+    assert code == 0 and report["documents"] == 1 and report["passages"] > 50 and (tmp_path / "i" / "CURRENT").exists()
+
+
+def test_json_is_refused_where_a_command_has_none(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["--json", "serve"])
+    assert stop.value.code == 2 and "no --json" in capsys.readouterr().err
+
+
+def test_a_bug_keeps_its_traceback(index_dir, monkeypatch):
+    """Only kb's own errors become a one-line message; anything else is a bug and propagates."""
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("kb.snapshot.Snapshot.search", broken)
+    with pytest.raises(RuntimeError, match="a bug"):
+        main(["--index", str(index_dir), "search", "妇女"])
+
+
+def test_an_eval_set_that_is_missing_is_a_clear_error(index_dir, capsys, tmp_path):
+    code, _, err = run(capsys, "--index", str(index_dir), "eval", str(tmp_path / "none.jsonl"))
+    assert code == 1 and "no evaluation set" in err
+    (tmp_path / "bad.jsonl").write_text("{not json\n", "utf-8")
+    code, _, err = run(capsys, "--index", str(index_dir), "eval", str(tmp_path / "bad.jsonl"))
+    assert code == 2 and "bad.jsonl:1" in err

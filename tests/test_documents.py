@@ -5,7 +5,8 @@ from pathlib import Path
 import docx
 import pytest
 
-from kb.documents import UnreadableFile, decode_bytes, load_corpus, load_file
+from kb.documents import decode_bytes, load_corpus, load_file
+from kb.errors import NotFound, UnreadableFile
 
 from conftest import CORPUS, REPORT
 
@@ -131,5 +132,5 @@ def test_corpus_skips_bad_files_by_name_and_loads_the_others(tmp_path):
 
 
 def test_missing_corpus_folder_is_an_error(tmp_path):
-    with pytest.raises(FileNotFoundError, match="corpus folder not found"):
+    with pytest.raises(NotFound, match="corpus folder not found"):
         load_corpus(tmp_path / "nowhere")

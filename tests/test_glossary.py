@@ -1,5 +1,5 @@
 from kb.glossary import glossary, translate
-from kb.keyword import parse
+from kb.query import parse_query as parse
 
 
 def test_longest_phrase_wins_and_plurals_fold():

@@ -2,7 +2,8 @@
 import pytest
 
 from kb.build import build
-from kb.search import BadQuery, Snapshot
+from kb.errors import BadInput, TooLarge
+from kb.snapshot import Snapshot
 
 from conftest import CORPUS, keyword_settings
 
@@ -59,14 +60,14 @@ def test_body_text_outranks_captions_that_repeat_the_words(keyword_snapshot):
 
 @pytest.mark.parametrize("query", ["", "   ", "\n\t"])
 def test_empty_query_is_refused(keyword_snapshot, query):
-    with pytest.raises(BadQuery, match="empty"):
+    with pytest.raises(BadInput, match="empty"):
         keyword_snapshot.search(query)
 
 
 def test_over_long_query_is_refused(keyword_snapshot):
-    with pytest.raises(BadQuery, match="1000"):
+    with pytest.raises(TooLarge, match="1000"):
         keyword_snapshot.search("妇" * 1001)
-    with pytest.raises(BadQuery):
+    with pytest.raises(TooLarge):
         keyword_snapshot.search("妇" * 10_000_000)
 
 
@@ -75,5 +76,5 @@ def test_query_of_only_punctuation_finds_nothing(keyword_snapshot):
 
 
 def test_unknown_mode_is_refused(keyword_snapshot):
-    with pytest.raises(BadQuery, match="mode"):
+    with pytest.raises(BadInput, match="mode"):
         keyword_snapshot.search("妇联", mode="fuzzy")

@@ -3,7 +3,8 @@ import pytest
 from kb.build import build
 from kb.config import Settings
 from kb.fusion import rrf
-from kb.semantic import ModelMismatch, build_steps, open_snapshot
+from kb.errors import ModelMismatch
+from kb.snapshot import Snapshot
 
 from conftest import CORPUS
 
@@ -48,17 +49,28 @@ def test_hybrid_hits_carry_both_score_breakdowns(snapshot):
 
 def test_semantic_mode_ranks_by_cosine_with_body_text_first(snapshot):
     hits = snapshot.search("妇女儿童权益保护", k=10, mode="semantic").hits
-    kinds = [h.passage.kind for h in hits]
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
     body = [h.vector_score for h in hits if h.passage.kind == "body"]
-    assert body == sorted(body, reverse=True)
-    assert "body" not in kinds[kinds.index("heading"):] if "heading" in kinds else True
+    assert body and body == sorted(body, reverse=True)
+
+
+def test_headings_count_half_on_the_vector_side(snapshot):
+    """KIND_WEIGHT: asked for a chapter title word for word, the raw cosine ranks that heading
+    first; weighted by kind, body text that says what the chapter did comes first."""
+    title = "佛山妇联在家庭家教家风建设方面有新举措"
+    raw_id, raw_cosine = snapshot.vectors.nearest(title, 1)[0]
+    assert snapshot.passages[raw_id].kind == "heading" and snapshot.passages[raw_id].text == title
+    hits = snapshot.search(title, k=50, mode="semantic").hits
+    assert hits[0].passage.kind == "body"
+    heading = next(h for h in hits if h.passage.id == raw_id)
+    assert heading.vector_score == pytest.approx(0.5 * raw_cosine, rel=1e-5)
 
 
 def test_an_index_built_with_another_model_is_refused(semantic_settings, snapshot):
     other = Settings(index=semantic_settings.index, corpus=CORPUS, cache=semantic_settings.cache,
                      model="sentence-transformers/some-other-model")
     with pytest.raises(ModelMismatch, match="kb build"):
-        open_snapshot(other)
+        Snapshot(other)
 
 
 def test_a_rebuild_embeds_only_changed_passages(tmp_path, semantic_settings, snapshot):
@@ -67,10 +79,10 @@ def test_a_rebuild_embeds_only_changed_passages(tmp_path, semantic_settings, sna
     (corpus / "a.txt").write_text("甲\n全市妇女之家1019个。\n城镇新增就业1256万人。\n", "utf-8")
     (corpus / "b.txt").write_text("乙\n创建美丽庭院示范村64个。\n", "utf-8")
     settings = Settings(index=tmp_path / "index", corpus=corpus, cache=semantic_settings.cache)
-    build(settings, extra_steps=build_steps(settings))
+    build(settings)
     (corpus / "b.txt").write_text("乙\n创建美丽庭院示范村65个。\n", "utf-8")
-    build(settings, extra_steps=build_steps(settings))
-    manifest = open_snapshot(settings).manifest
-    assert manifest["vectors"] == {"embedded": 1, "reused": 4}
-    top = open_snapshot(settings).search("美丽庭院", k=1, mode="semantic").hits[0]
+    build(settings)
+    snap = Snapshot(settings)
+    assert snap.manifest["vectors"] == {"embedded": 1, "reused": 4}
+    top = snap.search("美丽庭院", k=1, mode="semantic").hits[0]
     assert top.passage.text == "创建美丽庭院示范村65个。"

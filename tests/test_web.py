@@ -6,7 +6,6 @@ import pytest
 
 from kb.build import build
 from kb.config import Settings
-from kb.semantic import build_steps
 from web import create_app
 from web.openapi import spec
 
@@ -86,15 +85,29 @@ def test_about_page(client):
     assert "见证——佛山妇联的2022年" in page and "multilingual-e5-small" in page
 
 
-@pytest.mark.parametrize("page,twin", [("/?q=美丽庭院", "/search.json?q=美丽庭院"),
-                                       ("/verify?claim=寄送书香包400个", "/verify.json?claim=寄送书香包400个"),
-                                       ("/figures", "/figures.json"), ("/about", "/about.json"),
-                                       ("/doc/foshan-womens-federation-2022-review",
-                                        "/doc/foshan-womens-federation-2022-review.json")])
-def test_every_page_has_a_json_twin(client, page, twin):
-    assert client.get(page).status_code == 200
+DOC = "/doc/foshan-womens-federation-2022-review"
+
+
+@pytest.mark.parametrize("page,twin,agree", [
+    ("/?q=美丽庭院示范村有多少个", "/search.json?q=美丽庭院示范村有多少个",
+     lambda html, data: data["answer"]["answer"] == "64个" and f'<span class="figure">64个</span>' in html
+     and html.count('<li class="hit') == len(data["search"]["results"]) == 10),
+    ("/verify?claim=寄送书香包400个", "/verify.json?claim=寄送书香包400个",
+     lambda html, data: data["verdict"] == "supported" and "有据可查" in html
+     and html.count('<li class="supports">') == len(data["evidence"]) > 0),
+    ("/figures?q=示范", "/figures.json?q=示范",
+     lambda html, data: html.count('<td class="figure">') == len(data["figures"]) > 0
+     and html.count('<ul class="conflicts">') == 1 and len(data["conflicts"]) >= 3),
+    ("/about", "/about.json",
+     lambda html, data: f"<dd>{data['passages']}</dd>" in html and data["documents"][0]["title"] in html),
+    (DOC, DOC + ".json",
+     lambda html, data: html.count('id="p-') == len(data["paragraphs"]) > 100 and data["title"] in html),
+])
+def test_every_page_has_a_json_twin_with_the_data_it_shows(client, page, twin, agree):
+    html = client.get(page)
     response = client.get(twin)
-    assert response.status_code == 200 and response.is_json
+    assert html.status_code == 200 and response.status_code == 200 and response.is_json
+    assert agree(html.get_data(as_text=True), response.get_json())
 
 
 def test_api_search_shape_scores_and_pagination(client):
@@ -196,7 +209,7 @@ def test_a_new_build_is_served_without_a_restart(tmp_path, semantic_settings):
     corpus.mkdir()
     (corpus / "r.txt").write_text("报告\n创建美丽庭院示范村64个。\n", "utf-8")
     settings = Settings(index=tmp_path / "index", corpus=corpus, cache=semantic_settings.cache)
-    build(settings, extra_steps=build_steps(settings))
+    build(settings)
     client = create_app({"KB_SETTINGS": settings, "TESTING": True}).test_client()
     assert client.get("/api/answer?q=美丽庭院示范村有多少个").get_json()["answer"] == "64个"
     errors = []
@@ -211,7 +224,7 @@ def test_a_new_build_is_served_without_a_restart(tmp_path, semantic_settings):
     for thread in threads:
         thread.start()
     (corpus / "r.txt").write_text("报告\n创建美丽庭院示范村65个。\n", "utf-8")
-    build(settings, extra_steps=build_steps(settings))
+    build(settings)
     for thread in threads:
         thread.join()
     assert errors == []
@@ -222,3 +235,33 @@ def test_pages_say_when_there_is_no_index(tmp_path):
     client = create_app({"KB_SETTINGS": Settings(index=tmp_path / "none"), "TESTING": True}).test_client()
     assert client.get("/?q=妇女").status_code == 503
     assert client.get("/api/search?q=妇女").get_json()["error"]["code"] == "no_index"
+
+
+def test_one_request_reads_one_index_generation(app, client, monkeypatch):
+    """The home page runs a search and an answer; both read the snapshot taken once for the request."""
+    library = app.extensions["kb"]
+    taken = []
+    real = library.snapshot
+    monkeypatch.setattr(library, "snapshot", lambda: taken.append(1) or real())
+    assert client.get("/?q=美丽庭院示范村有多少个").status_code == 200
+    assert len(taken) == 1
+
+
+def test_a_bug_is_a_500_in_the_format_the_path_promises(app, monkeypatch):
+    monkeypatch.setattr("web.data.answer_data", lambda query: 1 / 0)
+    client = create_app({"KB_SETTINGS": app.config["KB_SETTINGS"], "TESTING": True, "KB_WARM": False}).test_client()
+    api = client.get("/api/answer?q=妇女")
+    assert api.status_code == 500 and api.get_json()["error"]["code"] == "internal_error"
+    page = client.get("/?q=妇女")
+    assert page.status_code == 500 and page.mimetype == "text/html" and "ZeroDivisionError" not in page.get_data(as_text=True)
+    twin = client.get("/search.json?q=妇女")
+    assert twin.status_code == 500 and twin.is_json
+
+
+def test_web_modules_import_alone_in_one_direction():
+    import subprocess
+    import sys
+
+    for module in ("web.api", "web.pages", "web.errors", "kb.answers", "kb.cli"):
+        done = subprocess.run([sys.executable, "-c", f"import {module}"], cwd=ROOT, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr

@@ -1,11 +1,12 @@
-"""The web face of kb: HTML pages and a JSON API over one shared library (index and model loaded once)."""
+"""The web face of kb: HTML pages and a JSON API over one library (index and model loaded once).
+Each request reads one index generation, taken on first use and kept in `flask.g`."""
 from __future__ import annotations
 
-
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 
 from kb.config import Settings
-from kb.search import Library, Snapshot
+from kb.errors import IndexMissing
+from kb.snapshot import Library, Snapshot
 
 MAX_BODY_BYTES = 64 * 1024  # a claim or query is short; anything larger is refused with 413
 
@@ -18,38 +19,32 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     app.json.ensure_ascii = False
     app.json.sort_keys = False
-    settings = app.config["KB_SETTINGS"] or Settings.from_env()
-    from kb.semantic import open_snapshot
-
-    app.extensions["kb"] = Library(settings, opener=open_snapshot)
+    app.extensions["kb"] = Library(app.config["KB_SETTINGS"] or Settings.from_env())
     if app.config["KB_WARM"]:
         _warm(app)
 
-    from web import api, pages
+    from web import api, errors, pages
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_error_handler(Exception, errors.handle_exception)
     return app
 
 
 def _warm(app: Flask) -> None:
     """Open the index, the model and the figure table now, not on the first request."""
-    from kb.store import IndexMissing
-
     try:
-        snapshot = app.extensions["kb"].snapshot()
+        snap = app.extensions["kb"].snapshot()
     except IndexMissing:
         app.logger.warning("no index yet: run `kb build`; pages will say so until then")
         return
-    snapshot.figures
-    if snapshot.vectors is not None:
-        snapshot.vectors.model.queries(["预热"])
-
-
-def library() -> Library:
-    return current_app.extensions["kb"]
+    snap.figures
+    if snap.vectors is not None:
+        snap.vectors.encode("预热")
 
 
 def snapshot() -> Snapshot:
-    """The current index snapshot; a new build is picked up here, between requests."""
-    return library().snapshot()
+    """The index generation this request reads; a new build is picked up by the next request."""
+    if "snapshot" not in g:
+        g.snapshot = current_app.extensions["kb"].snapshot()
+    return g.snapshot

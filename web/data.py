@@ -1,5 +1,6 @@
 """Request parameters in, library calls, plain dicts out: shared by the JSON API and the HTML pages
-(whose `.json` twins return exactly these dicts)."""
+(whose `.json` twins return exactly these dicts). Bad parameters raise kb's errors (kb/errors.py),
+which web/errors.py turns into responses."""
 from __future__ import annotations
 
 import re
@@ -8,21 +9,17 @@ from urllib.parse import urlencode
 from flask import request
 
 from kb.answers import ask, verify
+from kb.errors import BadInput, NotFound
 from kb.normalize import normalize
 from kb.passages import blocks_of, classify
-from kb.search import MODES, BadQuery, Filter
-from kb.shapes import (answer_dict, citation, conflict_dict, figure_dict, results_dict, verdict_dict)
+from kb.query import Query
+from kb.search import MODES, Filter
+from kb.shapes import answer_dict, conflict_dict, figure_dict, passage_dict, results_dict, verdict_dict
 from web import snapshot
 
 MAX_K = 50
 MAX_OFFSET = 1000
 _DATE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str):
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
 
 
 def _int(name: str, default: int, low: int, high: int) -> int:
@@ -32,27 +29,21 @@ def _int(name: str, default: int, low: int, high: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise ApiError(400, "bad_request", f"{name} must be a whole number, not {raw[:20]!r}") from None
+        raise BadInput(f"{name} must be a whole number, not {raw[:20]!r}") from None
     if not low <= value <= high:
-        raise ApiError(400, "bad_request", f"{name} must be between {low} and {high}")
+        raise BadInput(f"{name} must be between {low} and {high}")
     return value
 
 
-def _text(value: str | None, name: str) -> str:
-    """A query or claim: refused when empty (400) or longer than the limit (413)."""
-    snap = snapshot()
-    limit = snap.settings.max_query_chars
-    if value is not None and len(value) > limit:
-        raise ApiError(413, "too_large", f"{name} is {len(value)} characters long; the limit is {limit}")
-    if value is None or not value.strip():
-        raise ApiError(400, "bad_request", f"{name} is empty")
-    return value.strip()
+def query_arg(name: str = "q") -> Query:
+    """The request's question, parsed once: BadInput when empty, TooLarge over the limit."""
+    return snapshot().parse(request.values.get(name) or "")
 
 
 def _mode() -> str:
     mode = request.args.get("mode") or "hybrid"
     if mode not in MODES:
-        raise ApiError(400, "bad_request", f"mode must be one of {', '.join(MODES)}")
+        raise BadInput(f"mode must be one of {', '.join(MODES)}")
     return mode
 
 
@@ -61,20 +52,16 @@ def _filter() -> Filter:
     date_from, date_to = request.args.get("from", ""), request.args.get("to", "")
     for name, value in (("from", date_from), ("to", date_to)):
         if value and not _DATE.match(value):
-            raise ApiError(400, "bad_request", f"{name} must be a date: YYYY, YYYY-MM or YYYY-MM-DD")
+            raise BadInput(f"{name} must be a date: YYYY, YYYY-MM or YYYY-MM-DD")
     if doc and doc not in snapshot().documents:
-        raise ApiError(404, "not_found", f"no document with id {doc!r}")
+        raise NotFound(f"no document with id {doc!r}")
     return Filter(frozenset([doc]) if doc else None, date_from, date_to)
 
 
-def search_data(path: str) -> dict:
-    query = _text(request.args.get("q"), "q")
+def search_data(query: Query, path: str) -> dict:
     mode, k, offset = _mode(), _int("k", 10, 1, MAX_K), _int("offset", 0, 0, MAX_OFFSET)
     snap = snapshot()
-    try:
-        results = snap.search(query, k=k + 1, mode=mode, offset=offset, where=_filter())
-    except BadQuery as error:
-        raise ApiError(400, "bad_request", str(error)) from None
+    results = snap.search(query, k=k + 1, mode=mode, offset=offset, where=_filter())
     more = len(results.hits) > k
     results.hits = results.hits[:k]
     data = results_dict(results, snap)
@@ -85,14 +72,14 @@ def search_data(path: str) -> dict:
     return data
 
 
-def answer_data() -> dict:
+def answer_data(query: Query) -> dict:
     snap = snapshot()
-    return answer_dict(ask(snap, _text(request.args.get("q"), "q"), mode=_mode()), snap)
+    return answer_dict(ask(snap, query, mode=_mode()), snap)
 
 
 def verify_data(claim: str | None) -> dict:
     snap = snapshot()
-    return verdict_dict(verify(snap, _text(claim, "claim"), mode="hybrid"), snap)
+    return verdict_dict(verify(snap, snap.parse(claim or ""), mode="hybrid"), snap)
 
 
 def figures_data() -> dict:
@@ -127,7 +114,7 @@ def document_data(doc_id: str) -> dict:
     snap = snapshot()
     doc = snap.documents.get(doc_id)
     if doc is None:
-        raise ApiError(404, "not_found", f"no document with id {doc_id!r}")
+        raise NotFound(f"no document with id {doc_id!r}")
     blocks = blocks_of(doc)
     classify(blocks)
     count = sum(1 for p in snap.passages.values() if p.doc_id == doc_id)
@@ -140,8 +127,8 @@ def passage_data(passage_id: str) -> dict:
     snap = snapshot()
     passage = snap.passages.get(passage_id)
     if passage is None:
-        raise ApiError(404, "not_found", f"no passage with id {passage_id!r}")
-    return {"id": passage.id, "text": passage.text, "kind": passage.kind} | citation(passage, snap.documents.get(passage.doc_id))
+        raise NotFound(f"no passage with id {passage_id!r}")
+    return passage_dict(passage, snap.documents.get(passage.doc_id))
 
 
 def about_data() -> dict:

@@ -1,13 +1,13 @@
-"""HTML pages, each with a `.json` twin that returns the data the page shows."""
+"""HTML pages, each with a `.json` twin: one view renders the same data as a page or as JSON."""
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
 from flask import Blueprint, jsonify, render_template, request, url_for
 
-from kb.store import IndexMissing
+from kb.errors import BadInput
 from web import data
-from web.data import ApiError
+from web.errors import wants_json
 from web.i18n import lang, t
 
 bp = Blueprint("pages", __name__)
@@ -60,68 +60,49 @@ def _other_lang_url() -> str:
     return f"{request.path}?{urlencode(args)}" if args else request.path
 
 
-def error_page(status: int, message: str):
-    return render_template("error.html", status=status, message=message), status
+def show(template: str, payload: dict | None, name: str | None = None, **page_only):
+    """The page's data as JSON on its .json twin, else rendered into `template`: as variable `name`
+    when given, else key by key; `page_only` is what only the HTML form needs (the words typed, a
+    problem to show beside the form)."""
+    if wants_json():
+        return jsonify(payload)
+    return render_template(template, **({name: payload} if name else payload), **page_only)
 
 
-@bp.errorhandler(ApiError)
-def _page_error(error: ApiError):
-    if request.path.endswith(".json"):
-        from web.api import error_response
-
-        return error_response(error.status, error.code, error.message)
-    return error_page(error.status, error.message)
-
-
-@bp.errorhandler(IndexMissing)
-def _no_index(error: IndexMissing):
-    if request.path.endswith(".json"):
-        from web.api import error_response
-
-        return error_response(503, "no_index", str(error))
-    return error_page(503, t("no_index"))
+def page(rule: str, twin: str, methods=("GET",)):
+    """Register a view at `rule` (endpoint: its name) and at its JSON twin (endpoint: name_json)."""
+    def register(view):
+        bp.add_url_rule(rule, view.__name__, view, methods=list(methods))
+        bp.add_url_rule(twin, f"{view.__name__}_json", view, methods=["GET"])
+        return view
+    return register
 
 
 def _search_page_data() -> dict:
-    if not request.args.get("q", "").strip():
-        return {"search": None, "answer": None}
-    result = {"search": data.search_data(url_for("pages.index"))}
-    if not request.args.get("offset") or request.args.get("offset") == "0":
-        result["answer"] = data.answer_data()
-    else:
-        result["answer"] = None
-    return result
+    """The answer card and the ranked passages for `q`; the card only on the first page."""
+    query = data.query_arg()
+    first_page = request.args.get("offset") in (None, "", "0")
+    return {"search": data.search_data(query, url_for("pages.index")),
+            "answer": data.answer_data(query) if first_page else None}
 
 
-@bp.get("/")
+@page("/", "/search.json")
 def index():
-    try:
-        found = _search_page_data()
-        problem = None
-    except ApiError as error:
-        found, problem = {"search": None, "answer": None}, error.message
-        if error.status == 404:
-            raise
-    return render_template("search.html", q=request.args.get("q", ""), mode=request.args.get("mode", "hybrid"),
-                           problem=problem, **found)
+    found, problem = {"search": None, "answer": None}, None
+    if wants_json() or request.args.get("q", "").strip():
+        try:
+            found = _search_page_data()
+        except BadInput as error:
+            if wants_json():
+                raise
+            problem = str(error)  # shown beside the form the user is about to correct
+    return show("search.html", found, q=request.args.get("q", ""), mode=request.args.get("mode", "hybrid"),
+                problem=problem)
 
 
-@bp.get("/search.json")
-def index_json():
-    data._text(request.args.get("q"), "q")
-    return jsonify(_search_page_data())
-
-
-@bp.get("/doc/<doc_id>")
+@page("/doc/<doc_id>", "/doc/<doc_id>.json")
 def document(doc_id: str):
-    doc = data.document_data(doc_id)
-    mark = _highlight()
-    return render_template("document.html", doc=doc, mark=mark)
-
-
-@bp.get("/doc/<doc_id>.json")
-def document_json(doc_id: str):
-    return jsonify(data.document_data(doc_id))
+    return show("document.html", data.document_data(doc_id), "doc", mark=_highlight())
 
 
 def _highlight() -> tuple[int, int] | None:
@@ -133,39 +114,25 @@ def _highlight() -> tuple[int, int] | None:
     return (start, end) if 0 <= start < end else None
 
 
-@bp.route("/verify", methods=["GET", "POST"])
+@page("/verify", "/verify.json", methods=("GET", "POST"))
 def verify():
     claim = request.values.get("claim", "")
-    verdict, problem = None, None
-    if claim.strip():
+    payload, problem = None, None
+    if wants_json() or claim.strip():
         try:
-            verdict = data.verify_data(claim)
-        except ApiError as error:
-            problem = error.message
-    return render_template("verify.html", claim=claim, verdict=verdict, problem=problem)
+            payload = data.verify_data(claim)
+        except BadInput as error:
+            if wants_json():
+                raise
+            problem = str(error)
+    return show("verify.html", payload, "verdict", claim=claim, problem=problem)
 
 
-@bp.get("/verify.json")
-def verify_json():
-    return jsonify(data.verify_data(request.args.get("claim")))
-
-
-@bp.get("/figures")
+@page("/figures", "/figures.json")
 def figures():
-    return render_template("figures.html", **data.figures_data(), **data.conflicts_data(),
-                           sort=request.args.get("sort", ""))
+    return show("figures.html", data.figures_data() | data.conflicts_data(), sort=request.args.get("sort", ""))
 
 
-@bp.get("/figures.json")
-def figures_json():
-    return jsonify(data.figures_data() | data.conflicts_data())
-
-
-@bp.get("/about")
+@page("/about", "/about.json")
 def about():
-    return render_template("about.html", about=data.about_data())
-
-
-@bp.get("/about.json")
-def about_json():
-    return jsonify(data.about_data())
+    return show("about.html", data.about_data(), "about")

@@ -1,0 +1,195 @@
+"""A question or claim, parsed once: `parse_query` reads it and every later stage (keyword search,
+semantic search, year filter, answer extraction, claim checks) reads the `Query` it returns."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+from kb.errors import BadInput, TooLarge
+from kb.figures import UNIT_MAGNITUDE, UNITS, unit_family
+from kb.glossary import glossary, translate
+from kb.normalize import normalize
+from kb.tokenizer import pos_tagger, tokenize
+
+# Question words carry no topic: dropped from queries (never from the index).
+QUERY_STOPWORDS = frozenset("多少 几 几个 什么 哪些 哪个 哪 怎么 怎样 如何 是否 吗 呢 请问 了 的 是 有".split())
+_PHRASE = re.compile(r"[\"“”「」『』]([^\"“”「」『』]+)[\"“”「」『』]")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+_YEAR = re.compile(r"(?<!\d)(19[4-9]\d|20\d\d)(?!\d)")
+_REPORT_YEAR = re.compile(r"(?<!\d)(19[4-9]\d|20\d\d)年(?:的|度)?[^\d，,。；;？?！!]{0,6}报告")
+_REPORT_NAME = re.compile(_REPORT_YEAR.pattern + r"(?:中|里|说|提出|指出|显示)?")
+
+_QUANTITY_WORDS = re.compile(r"多少|几[个名人场次条份篇项件宗支户间家位]|数量|总额|金额|规模|比例|百分之几|多大|"
+                             r"how many|how much|what percentage|what share|number of|amount of", re.I)
+_DATE_WORDS = re.compile(r"什么时候|何时|哪一年|哪年|几月|哪天|日期|when\b|what year|what date", re.I)
+_PERSON_WORDS = re.compile(r"谁|哪位|who\b|whom\b", re.I)
+# 多少 or 几 before a measure word or unit of kb/figures.py: 多少个, 几场, 多少万元, 多少亩
+_ASKED_UNIT = re.compile(r"(?:多少|几)(" + "|".join(re.escape(u) for u in UNITS) + ")")
+_MONEY_WORDS = re.compile(r"资金|金额|总额|多少钱|经费|预算|how much money|yuan|funds?\b", re.I)
+_PERCENT_WORDS = re.compile(r"百分之|比例|比率|率是|percentage|percent|rate\b", re.I)
+_PEOPLE_WORDS = re.compile(r"how many (?:\w+ )?(?:women|people|persons|children|members|volunteers|girls|"
+                           r"students|lecturers|doctors|experts)", re.I)
+_SESSION_WORDS = re.compile(r"how many (?:\w+ ){0,2}(?:sessions|times|events|activities|meetings|lectures|visits)", re.I)
+
+_EN_STOP = frozenset("""how many much what which who whom when where why is are was were be been being do does
+did have has had the a an of in on at for to by with from and or that this these those there their its it as into
+during about per than more over under all any each our we they you your he she his her them city foshan""".split())
+_EN_PHRASE_END = frozenset("did do does were was are is have has had in on at for to by with from that which who "
+                           "during were will would can could get got obtain obtained".split())
+_NOUNISH = ("n", "b", "a", "j", "l", "x", "vn", "an", "ng", "s")
+
+
+@dataclass
+class Query:
+    """What a question asks, read once. `text` is as typed (stripped); the rest derives from it."""
+
+    text: str
+    normalized: str  # full-width, traditional characters and Chinese numerals folded (kb/normalize.py)
+    language: str  # "zh" when it has Chinese characters, else "en"
+    terms: list[str]  # keyword terms: normalised tokens, question words out, glossary translations in
+    phrases: list[str]  # quoted phrases, normalised: they must appear
+    pairs: list[tuple[str, str]]  # adjacent main words, for the keyword side's proximity bonus
+    years: set[str]  # the years whose reports it is about
+    content: str  # normalised, without the words naming a report by its year
+    kind: str  # what an answer must be: quantity | date | person | passage
+    unit_family: str | None = None  # the kind of unit a quantity question asks for (people, money …)
+    unit: str | None = None  # the exact unit, where it says (个, 万元 → 元)
+
+    @cached_property
+    def target(self) -> list[str]:
+        """The noun phrase a quantity question counts, its head noun last (see `counted_phrase`)."""
+        return counted_phrase(self.text)
+
+    @cached_property
+    def content_words(self) -> list[str]:
+        """The words an answer's sentence should cover (see `content_words`)."""
+        return content_words(self.content)
+
+    @cached_property
+    def untranslated(self) -> list[str]:
+        return untranslated_english(self.content)
+
+
+def parse_query(text: str, max_chars: int = 1000) -> Query:
+    """The parsed query; BadInput when it is empty, TooLarge when over `max_chars` characters."""
+    if not isinstance(text, str) or not text.strip():
+        raise BadInput("the query is empty")
+    if len(text) > max_chars:
+        raise TooLarge(f"the query is {len(text)} characters long; the limit is {max_chars}")
+    text = text.strip()
+    normalized = normalize(text)
+    terms, phrases, pairs = _keyword_parts(text)
+    family, unit = asked_unit(text)
+    return Query(text=text, normalized=normalized, language="zh" if _HAN.search(normalized) else "en",
+                 terms=terms, phrases=phrases, pairs=pairs, years=years_in(normalized),
+                 content=without_report_name(normalized), kind=question_kind(text),
+                 unit_family=family, unit=unit)
+
+
+def _keyword_parts(text: str) -> tuple[list[str], list[str], list[tuple[str, str]]]:
+    phrases = [normalize(m.group(1)).strip() for m in _PHRASE.finditer(text)]
+    rest = _PHRASE.sub(" ", text)
+    seen: dict[str, None] = {}
+    tokens = [t for t in tokenize(rest) if t.text not in QUERY_STOPWORDS]
+    for token in tokens:
+        seen.setdefault(token.text, None)
+    main = [t for t in tokens if t.main]
+    pairs = {(a.text, b.text): None for a, b in zip(main, main[1:]) if b.position == a.position + 1}
+    for chinese in translate(rest):
+        for token in tokenize(chinese):
+            seen.setdefault(token.text, None)
+    return list(seen), [p for p in phrases if p], list(pairs)
+
+
+def years_in(text: str) -> set[str]:
+    """The years whose reports a text is about (2025年, 二〇二五年, in 2025), as digits. When it
+    names a report by its year (2025年政府工作报告中，2024年…), that year only: the others are
+    years the report speaks of."""
+    text = normalize(text)
+    return {m.group(1) for m in _REPORT_YEAR.finditer(text)} or {m.group(1) for m in _YEAR.finditer(text)}
+
+
+def without_report_name(text: str) -> str:
+    """The text, normalised, without the words that name a report by its year (2024年政府工作报告说…):
+    they choose the document; they are not what its passages say."""
+    return _REPORT_NAME.sub(" ", normalize(text))
+
+
+def title_years(title: str) -> set[str]:
+    """The years a document's title names."""
+    return set(_YEAR.findall(normalize(title)))
+
+
+def question_kind(text: str) -> str:
+    if _QUANTITY_WORDS.search(text):
+        return "quantity"
+    if _DATE_WORDS.search(text):
+        return "date"
+    if _PERSON_WORDS.search(text):
+        return "person"
+    return "passage"
+
+
+def asked_unit(text: str) -> tuple[str | None, str | None]:
+    """(unit family, exact unit) a question asks for; None where it does not say."""
+    m = _ASKED_UNIT.search(text)
+    if m:
+        unit = UNIT_MAGNITUDE.get(m.group(1), (m.group(1), 1))[0]
+        return unit_family(unit), unit
+    if _MONEY_WORDS.search(text):
+        return "money", "元"
+    if _PERCENT_WORDS.search(text):
+        return "percent", "%"
+    if _PEOPLE_WORDS.search(text):
+        return "people", None
+    if _SESSION_WORDS.search(text):
+        return "sessions", None
+    return None, None
+
+
+def content_words(text: str) -> list[str]:
+    """Chinese content words of `text`, and the Chinese of its English terms (kb/glossary.py)."""
+    words = [t.text for t in tokenize(text) if t.main and t.text not in QUERY_STOPWORDS and not t.text.isascii()]
+    for chinese in translate(text):
+        words += [t.text for t in tokenize(chinese) if t.main]
+    return words
+
+
+def untranslated_english(text: str) -> list[str]:
+    """English content words of `text` that no glossary entry covers."""
+    known = {w for phrase in glossary() for w in phrase}
+    words = re.findall(r"[a-z]+", text.lower())
+    return [w for w in words if w not in _EN_STOP and w not in known and w.rstrip("s") not in known and len(w) > 2]
+
+
+def counted_phrase(text: str) -> list[str]:
+    """Main tokens of the noun phrase a quantity question counts, its head noun last:
+    多少个省级儿童友好示范镇街 → 省级 儿童友好 示范镇街; 粉丝量突破了多少 → 粉丝 量."""
+    english = re.search(r"how (?:many|much)\s+([a-z' -]+)", text, re.I)
+    if english:
+        words = []
+        for word in english.group(1).lower().split():
+            if word in _EN_PHRASE_END:
+                break
+            words.append(word)
+        return [t.text for chinese in translate(" ".join(words)) for t in tokenize(chinese) if t.main]
+    pairs = [(w.word, w.flag) for w in pos_tagger().cut(normalize(text))]
+    at = next((i for i, (w, _) in enumerate(pairs) if w in ("多少", "几")), None)
+    if at is None:
+        return []
+    after = at + 1 + (at + 1 < len(pairs) and pairs[at + 1][1] == "q")
+    phrase = []
+    for word, flag in pairs[after:]:
+        if not flag.startswith(_NOUNISH) or not _HAN.search(word):
+            break
+        phrase.append(word)
+    if not phrase:
+        i = at - 1
+        while i >= 0 and pairs[i][1] in ("v", "vn", "ul", "uj", "d", "p", "c") and len(phrase) == 0 and at - i <= 2:
+            i -= 1
+        while i >= 0 and pairs[i][1].startswith(_NOUNISH) and _HAN.search(pairs[i][0]):
+            phrase.insert(0, pairs[i][0])
+            i -= 1
+    return [t.text for w in phrase for t in tokenize(w) if t.main and t.text not in QUERY_STOPWORDS]

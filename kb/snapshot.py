@@ -1,0 +1,102 @@
+"""One index generation, opened once, and everything served from it: documents, passages, the
+keyword index, the semantic searcher (when the generation has vectors and semantic search is on)
+and the figure table. `Library` follows an index folder from one generation to the next."""
+from __future__ import annotations
+
+import threading
+from functools import cached_property
+from pathlib import Path
+
+from kb import keyword, store
+from kb.config import Settings
+from kb.documents import Document
+from kb.normalize import normalize
+from kb.passages import Passage
+from kb.query import Query, parse_query, title_years
+from kb.search import Filter, Results, search
+from kb.semantic import SemanticSearcher
+
+
+class Snapshot:
+    """One index generation: opened once, read-only, safe to share between threads."""
+
+    def __init__(self, settings: Settings, generation: Path | None = None):
+        self.settings = settings
+        self.generation = generation or store.require_generation(settings.index)
+        self.manifest = store.read_manifest(self.generation)
+        self.documents: dict[str, Document] = {d.id: d for d in store.read_documents(self.generation)}
+        self.passages: dict[str, Passage] = {p.id: p for p in store.read_passages(self.generation)}
+        self.keyword = keyword.KeywordIndex(self.generation / "keyword")
+        self._normalized: dict[str, str] = {}
+        folder = self.generation / "vectors"
+        try:
+            self.vectors = SemanticSearcher(folder, settings) if settings.semantic and folder.exists() else None
+        except BaseException:
+            self.keyword.close()
+            raise
+
+    def close(self) -> None:
+        self.keyword.close()
+
+    def parse(self, text: str) -> Query:
+        """A question or claim read once, under this index's length limit."""
+        return parse_query(text, self.settings.max_query_chars)
+
+    def search(self, query: Query | str, k: int = 10, mode: str = "hybrid", offset: int = 0,
+               where: Filter = Filter()) -> Results:
+        return search(self, query if isinstance(query, Query) else self.parse(query), k, mode, offset, where)
+
+    @cached_property
+    def figures(self):
+        """Every figure of the corpus and the pairs that disagree (built on first use)."""
+        from kb.figures import FigureTable
+
+        return FigureTable(self.passages.values())
+
+    @cached_property
+    def document_years(self) -> dict[str, set[str]]:
+        """The years each document is about: those in its title, and its publication year."""
+        return {d.id: title_years(d.title) | ({d.date[:4]} if d.date[:4].isdigit() else set())
+                for d in self.documents.values()}
+
+    def documents_of_years(self, years: set[str], allowed: set[str] | None) -> set[str]:
+        """Documents about any of `years` (within `allowed`); empty when the question names no
+        year or the corpus has no document for it. Only worth it when it narrows the corpus."""
+        if not years:
+            return set()
+        dated = {d for d, ys in self.document_years.items() if ys & years}
+        if allowed is not None:
+            dated &= allowed
+        return dated if dated and len(dated) < len(allowed if allowed is not None else self.documents) else set()
+
+    def vector_rows(self, allowed: set[str] | None) -> list[int] | None:
+        """Rows of the vector matrix that belong to the `allowed` documents (None: all rows)."""
+        if allowed is None:
+            return None
+        return [i for i, pid in enumerate(self.vectors.index.ids) if self.passages[pid].doc_id in allowed]
+
+    def normalized_text(self, passage_id: str) -> str:
+        if passage_id not in self._normalized:
+            self._normalized[passage_id] = normalize(self.passages[passage_id].text)
+        return self._normalized[passage_id]
+
+
+class Library:
+    """The current snapshot of an index folder, reopened when `kb build` publishes a new one."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._snapshot: Snapshot | None = None
+
+    def snapshot(self) -> Snapshot:
+        current = store.require_generation(self.settings.index)
+        snap = self._snapshot
+        if snap is not None and snap.generation == current:
+            return snap
+        with self._lock:
+            if self._snapshot is None or self._snapshot.generation != current:
+                # the old snapshot is left for requests still using it; its files stay on disk
+                # because a build keeps the previous generation
+                self._snapshot = Snapshot(self.settings, current)
+            return self._snapshot
