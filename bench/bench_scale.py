@@ -89,6 +89,7 @@ def latencies(index: Path, questions: list[str], semantic: bool = True) -> dict:
     from kb.answers import ask
     from kb.config import Settings
     from kb.evaluate import percentile
+    from kb.semantic import query_vector
     from kb.snapshot import Snapshot
 
     snap = Snapshot(Settings.from_env(index=index, semantic=semantic))
@@ -105,8 +106,7 @@ def latencies(index: Path, questions: list[str], semantic: bool = True) -> dict:
         run(questions[0])
         times = []
         for q in questions:
-            if snap.vectors is not None:
-                snap.vectors.encode.cache_clear()
+            query_vector.cache_clear()
             began = time.perf_counter()
             run(q)
             times.append((time.perf_counter() - began) * 1000)

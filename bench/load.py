@@ -30,11 +30,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server() -> tuple[subprocess.Popen, str]:
+def start_server(env: dict | None = None) -> tuple[subprocess.Popen, str]:
+    """`kb serve` on a free loopback port (with `env` added to the environment), once healthy."""
+    import os
+
     port = free_port()
     kb = Path(sys.executable).with_name("kb")
     proc = subprocess.Popen([str(kb), "serve", "--port", str(port), "--threads", "8"], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ | (env or {}))
     url = f"http://127.0.0.1:{port}"
     for _ in range(240):
         try:

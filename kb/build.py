@@ -44,7 +44,7 @@ def build(settings: Settings, progress: bool = False) -> BuildReport:
     """Bring the index in `settings.index` up to date with `settings.corpus`, embedding the
     passages when `settings.semantic`. An exception at any point leaves the old index serving."""
     began = time.perf_counter()
-    documents, skipped = load_corpus(settings.corpus)
+    documents, skipped = load_corpus(settings.corpus, settings.max_file_mb * 1_000_000)
     if not documents:
         raise EmptyCorpus(f"no readable document in {settings.corpus}/; the index was left as it was")
     report = BuildReport(documents=len(documents), skipped=skipped)

@@ -11,13 +11,13 @@ from pathlib import Path
 from kb.config import Settings
 from kb.errors import KbError, NotFound
 from kb.highlight import mark
-from kb.normalize import normalize
 from kb.search import MODES
-from kb.shapes import (answer_dict, citation_line, citation_text, conflict_dict, figure_dict, passage_citation,
-                       passage_dict, results_dict, verdict_dict)
+from kb.shapes import (answer_dict, citation_line, citation_text, conflict_dict, figure_dict, figures_csv,
+                       passage_citation, passage_dict, results_dict, verdict_dict)
 from kb.snapshot import Library
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+EXIT_SKIPPED = 3  # kb build --strict: the index was updated, but some files were skipped
 
 
 def _print_json(data: dict) -> None:
@@ -37,6 +37,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     report = build(settings, progress=not (args.quiet or args.json))
     for skipped in report.skipped:
         print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+    status = EXIT_SKIPPED if args.strict and report.skipped else EXIT_OK
     if args.json:
         _print_json(asdict(report) | {"index": str(settings.index), "seconds": round(report.seconds, 3)})
     elif report.up_to_date:
@@ -45,7 +46,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"built {settings.index}/{report.generation}: {report.documents} documents, {report.passages} passages "
               f"(added {len(report.added)}, changed {len(report.changed)}, removed {len(report.removed)}, "
               f"unchanged {report.unchanged}), {len(report.skipped)} skipped, {report.seconds:.1f} s")
-    return EXIT_OK
+    return status
 
 
 def _open(args: argparse.Namespace):
@@ -129,18 +130,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_figures(args: argparse.Namespace) -> int:
-    import csv
-
     snapshot = _open(args)
-    words = normalize(" ".join(args.words)).split()
-    rows = [figure_dict(f, snapshot) for f in snapshot.figures.figures
-            if all(w in normalize(f.clause) for w in words)]
+    rows = [figure_dict(f, snapshot) for f in snapshot.figures.matching(" ".join(args.words))]
     if args.csv:
-        writer = csv.writer(sys.stdout)
-        writer.writerow(["figure", "value", "unit", "qualifier", "counts", "clause", "citation", "passage_id"])
-        for r in rows:
-            writer.writerow([r["figure"], r["value"], r["unit"] or "", r["qualifier"] or "", r["counts"],
-                             r["clause"], r["citation_line"], r["passage_id"]])
+        sys.stdout.write(figures_csv(rows))
     elif args.json:
         _print_json({"figures": rows})
     else:
@@ -173,7 +166,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     app = create_app({"KB_SETTINGS": settings})
     print(f"kb serving {settings.index}/ on http://{args.host}:{args.port}/ (Ctrl-C stops)", flush=True)
-    waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="kb")
+    # waitress answers headers over its limit itself, in plain text; up to 1 MiB they reach the app,
+    # which refuses URLs over web.MAX_URL_CHARS in JSON or HTML like every other error
+    waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="kb",
+                   max_request_header_size=1 << 20)
     return EXIT_OK
 
 
@@ -226,6 +222,7 @@ def parser() -> argparse.ArgumentParser:
     p = command("build", cmd_build, "build or update the index from the corpus folder")
     p.add_argument("--corpus", type=Path, default=None, help="corpus folder (default: $KB_CORPUS or corpus/)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--strict", action="store_true", help=f"exit {EXIT_SKIPPED} when any file was skipped")
 
     p = command("search", cmd_search, "ranked passages for a query")
     p.add_argument("query")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
@@ -20,7 +21,13 @@ class Settings:
     semantic: bool = True  # KB_SEMANTIC: build and use the vector index
     rrf_k: int = 60  # KB_RRF_K: reciprocal rank fusion constant
     rrf_depth: int = 50  # KB_RRF_DEPTH: how many hits of each list are fused
-    max_query_chars: int = 1000  # KB_MAX_QUERY_CHARS: longer queries are refused
+    max_query_chars: int = 1000  # KB_MAX_QUERY_CHARS: longer queries (and other text inputs) are refused
+    max_file_mb: int = 50  # KB_MAX_FILE_MB: larger corpus files are skipped, by name, at build time
+
+    def __post_init__(self):
+        for name, low in _MINIMUM.items():
+            if getattr(self, name) < low:
+                raise BadInput(f"KB_{name.upper()} must be at least {low}, not {getattr(self, name)}")
 
     @classmethod
     def from_env(cls, environ: dict | None = None, **overrides) -> "Settings":
@@ -34,12 +41,23 @@ class Settings:
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
 
 
+# below these, a setting makes no sense (a 0-character passage window builds nothing)
+_MINIMUM = {"window": 20, "rrf_k": 1, "rrf_depth": 1, "max_query_chars": 1, "max_file_mb": 1}
+
+
+def whole_number(raw: str) -> int:
+    """ASCII digits only: int() would also take 1_0 and other scripts' digits."""
+    if not re.fullmatch(r"-?[0-9]+", raw.strip()):
+        raise ValueError(raw)
+    return int(raw)
+
+
 def _convert(kind: str, raw: str, name: str):
     try:
         if kind == "Path":
             return Path(raw)
         if kind == "int":
-            return int(raw)
+            return whole_number(raw)
         if kind == "bool":
             if raw.lower() in ("1", "true", "yes", "on"):
                 return True

@@ -6,7 +6,9 @@ caption) a line; formats that mark headings (Markdown, HTML, DOCX) say which lin
 """
 from __future__ import annotations
 
+import datetime
 import hashlib
+import os
 import json
 import re
 import tomllib
@@ -14,7 +16,8 @@ from dataclasses import asdict, dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
-from kb.errors import NotFound, UnreadableFile
+from kb.errors import BadInput, NotFound, UnreadableFile
+from kb.normalize import is_text
 
 CATALOGUE_NAME = "catalogue.toml"
 FORMATS = (".txt", ".md", ".markdown", ".html", ".htm", ".docx", ".pdf", ".jsonl")
@@ -45,6 +48,10 @@ class Document:
         data.pop("text")
         data["heading_levels"] = {str(k): v for k, v in self.heading_levels.items()}
         return data
+
+
+class CatalogueError(BadInput):
+    """corpus/catalogue.toml cannot be used; the message names the entry and the field."""
 
 
 @dataclass
@@ -83,13 +90,38 @@ def _decode_legacy(data: bytes, name: str) -> str:
 # --- catalogue -------------------------------------------------------------------------------
 
 
+CATALOGUE_FIELDS = ("title", "publisher", "outlet", "date", "language", "url")
+
+
 def read_catalogue(corpus: Path) -> dict[str, dict]:
-    """Metadata by file name from `corpus/catalogue.toml` (hand-edited; may be absent)."""
+    """Metadata by file name from `corpus/catalogue.toml` (hand-edited; may be absent). A mistake
+    in it stops the build with a message naming the file, the entry and the field."""
     path = corpus / CATALOGUE_NAME
     if not path.exists():
         return {}
-    with path.open("rb") as handle:
-        return tomllib.load(handle)
+    try:
+        with path.open("rb") as handle:
+            raw = tomllib.load(handle)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise CatalogueError(f"{path}: not valid TOML ({error})") from None
+    return {name: _catalogue_entry(path, name, entry) for name, entry in raw.items()}
+
+
+def _catalogue_entry(path: Path, name: str, entry: object) -> dict:
+    if not isinstance(entry, dict):
+        raise CatalogueError(f'{path}: ["{name}"] must be a table of fields ({", ".join(CATALOGUE_FIELDS)}), '
+                             f"not {type(entry).__name__}")
+    out = {}
+    for key, value in entry.items():
+        if key not in CATALOGUE_FIELDS:
+            raise CatalogueError(f'{path}: ["{name}"] has an unknown field {key!r}; '
+                                 f"known: {', '.join(CATALOGUE_FIELDS)}")
+        if isinstance(value, (datetime.date, datetime.datetime)):
+            value = value.isoformat()[:10]  # date = 2023-01-21 written without quotes
+        if not isinstance(value, str):
+            raise CatalogueError(f'{path}: ["{name}"] {key} must be text in quotes, not {type(value).__name__}')
+        out[key] = value
+    return out
 
 
 def doc_id_for(path: Path) -> str:
@@ -109,17 +141,13 @@ def load_file(path: Path, meta: dict | None = None) -> tuple[list[Document], lis
         raise UnreadableFile(f"{path.name}: cannot read ({error.strerror})") from error
     if suffix == ".jsonl":
         return _load_jsonl(path, data)
-    if suffix == ".docx":
-        lines, levels = _docx_blocks(path, data)
-    elif suffix == ".pdf":
-        lines, levels = _pdf_blocks(path, data), {}
-    elif suffix in (".html", ".htm"):
-        lines, levels = _html_blocks(decode_bytes(data, path.name))
-    elif suffix in (".md", ".markdown"):
-        lines, levels = _markdown_blocks(decode_bytes(data, path.name))
-    else:
-        text = decode_bytes(data, path.name)
-        lines, levels = text.split("\n"), {}
+    try:
+        lines, levels = _blocks(path, data, suffix)
+    except UnreadableFile:
+        raise
+    except Exception as error:  # noqa: BLE001 — parsers of damaged DOCX/PDF raise anything at all
+        raise UnreadableFile(f"{path.name}: damaged {suffix.lstrip('.').upper()} file "
+                             f"({type(error).__name__}: {str(error)[:200]})") from error
     text = "\n".join(lines)
     if not text.strip():
         raise UnreadableFile(f"{path.name}: no text")
@@ -130,6 +158,19 @@ def load_file(path: Path, meta: dict | None = None) -> tuple[list[Document], lis
     doc = Document(id=doc_id_for(path), title=title, text=text, source=path.name,
                    heading_levels=levels, **{k: v for k, v in known.items() if k != "source"})
     return [doc], []
+
+
+def _blocks(path: Path, data: bytes, suffix: str) -> tuple[list[str], dict[int, int]]:
+    """The file's lines of text and the heading level of the lines that are headings."""
+    if suffix == ".docx":
+        return _docx_blocks(path, data)
+    if suffix == ".pdf":
+        return _pdf_blocks(path, data), {}
+    if suffix in (".html", ".htm"):
+        return _html_blocks(decode_bytes(data, path.name))
+    if suffix in (".md", ".markdown"):
+        return _markdown_blocks(decode_bytes(data, path.name))
+    return decode_bytes(data, path.name).split("\n"), {}
 
 
 def _first_line(text: str) -> str:
@@ -162,6 +203,8 @@ def _load_jsonl(path: Path, data: bytes) -> tuple[list[Document], list[Skipped]]
 def _jsonl_document(record: object, source: str) -> Document:
     if not isinstance(record, dict):
         raise ValueError("a line must be a JSON object")
+    if any(isinstance(v, str) and not is_text(v) for v in record.values()):
+        raise ValueError("a field holds an unpaired surrogate escape (\\ud800-\\udfff), not text")
     missing = [k for k in ("id", "title", "text") if not isinstance(record.get(k), str) or not record[k].strip()]
     if missing:
         raise ValueError(f"missing or empty field(s): {', '.join(missing)}")
@@ -265,8 +308,13 @@ def _docx_blocks(path: Path, data: bytes) -> tuple[list[str], dict[int, int]]:
 def _pdf_blocks(path: Path, data: bytes) -> list[str]:
     import io
 
+    import logging
+
     import pypdf
     from pypdf.errors import PdfReadError
+
+    # pypdf logs what it repairs in a damaged file; the file is reported read or skipped instead
+    logging.getLogger("pypdf").setLevel(logging.CRITICAL)
 
     try:
         reader = pypdf.PdfReader(io.BytesIO(data))
@@ -276,17 +324,51 @@ def _pdf_blocks(path: Path, data: bytes) -> list[str]:
     return [line.rstrip() for page in pages for line in page.split("\n")]
 
 
-def load_corpus(corpus: Path) -> tuple[list[Document], list[Skipped]]:
-    """Every readable document under `corpus`, and every file or line that was skipped, with why."""
+def corpus_files(corpus: Path) -> tuple[list[Path], list[Skipped]]:
+    """The files under `corpus` to read, and the entries refused: symbolic links that leave the
+    folder or lead nowhere (a link must not let the index read /etc/passwd), and links to folders."""
+    root = corpus.resolve()
+    files, refused = [], []
+    for folder, subfolders, names in os.walk(corpus):
+        here = Path(folder)
+        for name in list(subfolders):
+            if name.startswith(".") or (here / name).is_symlink():
+                subfolders.remove(name)
+                if not name.startswith("."):
+                    refused.append(Skipped(str((here / name).relative_to(corpus)), "a link to a folder: not followed"))
+        for name in names:
+            path = here / name
+            if name.startswith(".") or name == CATALOGUE_NAME or name.lower() == "readme.md":
+                continue
+            if path.is_symlink():
+                target = path.resolve()
+                if not target.exists():
+                    refused.append(Skipped(str(path.relative_to(corpus)), "a broken link: its target does not exist"))
+                    continue
+                if not target.is_relative_to(root):
+                    refused.append(Skipped(str(path.relative_to(corpus)),
+                                           "a link to a file outside the corpus folder: not followed"))
+                    continue
+            files.append(path)
+    return sorted(files), refused
+
+
+def load_corpus(corpus: Path, max_bytes: int | None = None) -> tuple[list[Document], list[Skipped]]:
+    """Every readable document under `corpus`, and every file or line that was skipped, with why.
+    Files over `max_bytes` are skipped (their size is reported)."""
     if not corpus.is_dir():
         raise NotFound(f"corpus folder not found: {corpus}")
     catalogue = read_catalogue(corpus)
-    documents, skipped, ids = [], [], {}
-    for path in sorted(p for p in corpus.rglob("*") if p.is_file()):
-        if path.name == CATALOGUE_NAME or path.name.startswith(".") or path.name.lower() == "readme.md":
-            continue
+    documents, ids = [], {}
+    files, skipped = corpus_files(corpus)
+    for path in files:
         if path.suffix.lower() not in FORMATS:
             skipped.append(Skipped(str(path.relative_to(corpus)), f"unsupported format {path.suffix or '(none)'}"))
+            continue
+        size = path.stat().st_size
+        if max_bytes is not None and size > max_bytes:
+            skipped.append(Skipped(str(path.relative_to(corpus)), f"{size / 1e6:.1f} MB, over the limit of "
+                                   f"{max_bytes / 1e6:.0f} MB (KB_MAX_FILE_MB)"))
             continue
         try:
             docs, bad = load_file(path, catalogue.get(path.name))

@@ -44,6 +44,13 @@ class IndexMissing(KbError):
     code = "no_index"
 
 
+class IndexDamaged(KbError):
+    """The current index generation cannot be opened (a file missing or truncated)."""
+
+    http_status = 503
+    code = "index_damaged"
+
+
 class BuildInProgress(KbError):
     """Another process holds the build lock."""
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from kb.normalize import normalize
 from kb.errors import BadInput, NotFound
+from kb.semantic import query_vector
 from kb.snapshot import Snapshot
 
 
@@ -95,8 +96,7 @@ def is_relevant(passage, item: dict) -> bool:
 def retrieval_results(snapshot: Snapshot, items: list[dict], mode: str, depth: int = 10) -> list[ItemResult]:
     results = []
     for item in items:
-        if snapshot.vectors is not None:
-            snapshot.vectors.encode.cache_clear()
+        query_vector.cache_clear()
         began, refused = time.perf_counter(), ""
         try:
             hits = snapshot.search(item["question"], k=depth, mode=mode).hits
@@ -167,8 +167,7 @@ def answer_summary(snapshot: Snapshot, items: list[dict], results: list[ItemResu
     right = wrong_unanswerable = n_answerable = unanswerable = cited = figure_n = figure_exact = 0
     latencies = []
     for item, result in zip(items, results):
-        if snapshot.vectors is not None:
-            snapshot.vectors.encode.cache_clear()  # time the whole answer, query encoding included
+        query_vector.cache_clear()  # time the whole answer, query encoding included
         began = time.perf_counter()
         try:
             answer = ask(snapshot, item["question"], mode=mode)

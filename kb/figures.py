@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kb.normalize import chinese_number
+from kb.normalize import chinese_number, normalize
 from kb.textspans import DATE
 
 # Longest first, so 人次 wins over 人 and 万元 over 元.
@@ -303,11 +303,21 @@ class FigureTable:
         for f in self.figures:
             self.by_passage.setdefault(f.passage_id, []).append(f)
         self._context = [context_words(f.context) for f in self.figures]
+        self._clauses: list[str] | None = None  # normalised, on first use
         self.conflicts: list[tuple[Figure, Figure, float]] = self._find_conflicts()
         self._conflicting: dict[int, list[Figure]] = {}
         for a, b, _ in self.conflicts:
             self._conflicting.setdefault(id(a), []).append(b)
             self._conflicting.setdefault(id(b), []).append(a)
+
+    def matching(self, words: str) -> list[Figure]:
+        """Figures whose clause holds every word of `words` (normalised, split at spaces)."""
+        wanted = list(dict.fromkeys(normalize(words).split()))
+        if not wanted:
+            return list(self.figures)
+        if self._clauses is None:
+            self._clauses = [normalize(f.clause) for f in self.figures]
+        return [f for f, clause in zip(self.figures, self._clauses) if all(w in clause for w in wanted)]
 
     def conflicting(self, figure: Figure) -> list[Figure]:
         return self._conflicting.get(id(figure), [])

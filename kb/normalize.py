@@ -89,3 +89,13 @@ def normalize_with_map(text: str) -> tuple[str, list[tuple[int, int]]]:
 def normalize(text: str) -> str:
     """Normalised form of `text` (see module doc)."""
     return normalize_with_map(text)[0]
+
+
+def is_text(text: str) -> bool:
+    """Whether `text` can be written as UTF-8. Unpaired surrogates (a JSON \\ud800 escape, or bytes
+    that were not UTF-8 in a command line) cannot, and would break OpenCC and every encoder after."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -9,7 +9,7 @@ from functools import cached_property
 from kb.errors import BadInput, TooLarge
 from kb.figures import UNIT_MAGNITUDE, UNITS, unit_family
 from kb.glossary import glossary, translate
-from kb.normalize import normalize
+from kb.normalize import is_text, normalize
 from kb.tokenizer import pos_tagger, tokenize
 
 # Question words carry no topic: dropped from queries (never from the index).
@@ -74,11 +74,7 @@ class Query:
 
 def parse_query(text: str, max_chars: int = 1000) -> Query:
     """The parsed query; BadInput when it is empty, TooLarge when over `max_chars` characters."""
-    if not isinstance(text, str) or not text.strip():
-        raise BadInput("the query is empty")
-    if len(text) > max_chars:
-        raise TooLarge(f"the query is {len(text)} characters long; the limit is {max_chars}")
-    text = text.strip()
+    text = check_text(text, "the query", max_chars)
     normalized = normalize(text)
     terms, phrases, pairs = _keyword_parts(text)
     family, unit = asked_unit(text)
@@ -86,6 +82,18 @@ def parse_query(text: str, max_chars: int = 1000) -> Query:
                  terms=terms, phrases=phrases, pairs=pairs, years=years_in(normalized),
                  content=without_report_name(normalized), kind=question_kind(text),
                  unit_family=family, unit=unit)
+
+
+def check_text(text: object, what: str, max_chars: int) -> str:
+    """`text` stripped, when it is usable input: BadInput when empty or not text (unpaired
+    surrogates), TooLarge over `max_chars` characters. Every text a user sends goes through here."""
+    if not isinstance(text, str) or not text.strip():
+        raise BadInput(f"{what} is empty")
+    if len(text) > max_chars:
+        raise TooLarge(f"{what} is {len(text)} characters long; the limit is {max_chars}")
+    if not is_text(text):
+        raise BadInput(f"{what} holds characters that are not text (unpaired surrogates or undecodable bytes)")
+    return text.strip()
 
 
 def _keyword_parts(text: str) -> tuple[list[str], list[str], list[tuple[str, str]]]:

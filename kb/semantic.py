@@ -2,7 +2,6 @@
 model (kb/embeddings.py), which loads on the first query, not when the generation opens."""
 from __future__ import annotations
 
-import threading
 from functools import lru_cache
 from pathlib import Path
 
@@ -11,6 +10,16 @@ import numpy as np
 from kb import vectors
 from kb.config import Settings
 from kb.errors import ModelMismatch
+
+
+@lru_cache(maxsize=1024)
+def query_vector(model: str, cache: Path, text: str) -> np.ndarray:
+    """A query's vector, cached: the home page runs a search and an answer for the same words, and
+    people repeat queries. Kept per model, outside any generation, so a new build keeps the cache
+    and an old generation holds no reference to it."""
+    from kb.embeddings import load
+
+    return load(model, cache).queries([text])[0]
 
 
 class SemanticSearcher:
@@ -26,23 +35,15 @@ class SemanticSearcher:
         if self.index.model != wanted:
             raise ModelMismatch(f"the index was embedded with {self.index.model!r} but the configured model is "
                                 f"{wanted!r}: run `kb build` to re-embed, or set KB_MODEL to the index's model")
-        self._model = None
-        self._lock = threading.Lock()
-        # the home page runs a search and an answer for the same words, and pages repeat it
-        self.encode = lru_cache(maxsize=1024)(self._encode)
 
     @property
     def model(self):
-        if self._model is None:
-            with self._lock:
-                if self._model is None:
-                    from kb.embeddings import embedder
+        from kb.embeddings import embedder
 
-                    self._model = embedder(self.settings)
-        return self._model
+        return embedder(self.settings)  # loaded once per process, shared by every generation
 
-    def _encode(self, text: str) -> np.ndarray:
-        return self.model.queries([text])[0]
+    def encode(self, text: str) -> np.ndarray:
+        return query_vector(self.settings.model, self.settings.cache, text)
 
     def nearest(self, text: str, depth: int, rows: list[int] | None = None) -> list[tuple[str, float]]:
         """(passage id, cosine) of the `depth` nearest passages, best first; among `rows` when given."""

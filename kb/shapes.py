@@ -1,6 +1,9 @@
 """The JSON shapes kb prints and serves: one place, so the CLI's --json and the web API agree."""
 from __future__ import annotations
 
+import csv
+import io
+
 from kb.documents import Document
 from kb.passages import Passage
 from kb.search import Hit, Results
@@ -91,3 +94,22 @@ def figure_dict(figure, snapshot: Snapshot) -> dict:
 
 def conflict_dict(a, b, similarity: float, snapshot: Snapshot) -> dict:
     return {"similarity": round(similarity, 3), "figures": [figure_dict(a, snapshot), figure_dict(b, snapshot)]}
+
+
+FIGURE_COLUMNS = ["figure", "value", "unit", "qualifier", "counts", "clause", "citation", "passage_id"]
+
+
+def figures_csv(rows: list[dict]) -> str:
+    """`figure_dict` rows as CSV. A text cell that a spreadsheet would run as a formula (it starts
+    with = + - @, a tab or a carriage return) is written behind an apostrophe."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(FIGURE_COLUMNS)
+    for r in rows:
+        writer.writerow([_cell(r["figure"]), r["value"], _cell(r["unit"] or ""), _cell(r["qualifier"] or ""),
+                         _cell(r["counts"]), _cell(r["clause"]), _cell(r["citation_line"]), _cell(r["passage_id"])])
+    return out.getvalue()
+
+
+def _cell(text: str) -> str:
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from kb import keyword, store
 from kb.config import Settings
+from kb.errors import IndexDamaged, KbError
 from kb.documents import Document
 from kb.normalize import normalize
 from kb.passages import Passage
@@ -23,20 +24,32 @@ class Snapshot:
     def __init__(self, settings: Settings, generation: Path | None = None):
         self.settings = settings
         self.generation = generation or store.require_generation(settings.index)
+        self._normalized: dict[str, str] = {}
+        self.keyword = self.vectors = None
+        try:
+            self._open()
+        except KbError:
+            self.close()
+            raise
+        except Exception as error:  # noqa: BLE001 — a truncated or missing file fails in many ways
+            self.close()
+            raise IndexDamaged(f"the index generation {self.generation.name} cannot be opened "
+                               f"({type(error).__name__}: {str(error)[:200]}); run `kb build` to write a new one") from error
+
+    def _open(self) -> None:
         self.manifest = store.read_manifest(self.generation)
         self.documents: dict[str, Document] = {d.id: d for d in store.read_documents(self.generation)}
         self.passages: dict[str, Passage] = {p.id: p for p in store.read_passages(self.generation)}
         self.keyword = keyword.KeywordIndex(self.generation / "keyword")
-        self._normalized: dict[str, str] = {}
         folder = self.generation / "vectors"
-        try:
-            self.vectors = SemanticSearcher(folder, settings) if settings.semantic and folder.exists() else None
-        except BaseException:
-            self.keyword.close()
-            raise
+        self.vectors = SemanticSearcher(folder, self.settings) if self.settings.semantic and folder.exists() else None
 
     def close(self) -> None:
-        self.keyword.close()
+        """Let the generation's files go: whoosh's handles now, the vector matrix's memory map
+        with the last reference."""
+        if self.keyword is not None:
+            self.keyword.close()
+        self.keyword = self.vectors = None
 
     def parse(self, text: str) -> Query:
         """A question or claim read once, under this index's length limit."""
@@ -82,21 +95,49 @@ class Snapshot:
 
 
 class Library:
-    """The current snapshot of an index folder, reopened when `kb build` publishes a new one."""
+    """The current snapshot of an index folder, reopened when `kb build` publishes a new one.
+
+    A server takes a snapshot per request with `acquire` and gives it back with `release`; a
+    replaced generation is closed when its last request ends, so the process holds one
+    generation, plus those that requests in flight still read."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
         self._lock = threading.Lock()
-        self._snapshot: Snapshot | None = None
+        self._current: Snapshot | None = None
+        self._users: dict[Snapshot, int] = {}
 
     def snapshot(self) -> Snapshot:
+        """The current generation, for one-shot use (the CLI); not counted."""
         current = store.require_generation(self.settings.index)
-        snap = self._snapshot
-        if snap is not None and snap.generation == current:
-            return snap
         with self._lock:
-            if self._snapshot is None or self._snapshot.generation != current:
-                # the old snapshot is left for requests still using it; its files stay on disk
-                # because a build keeps the previous generation
-                self._snapshot = Snapshot(self.settings, current)
-            return self._snapshot
+            return self._refresh(current)
+
+    def acquire(self) -> Snapshot:
+        current = store.require_generation(self.settings.index)
+        with self._lock:
+            snap = self._refresh(current)
+            self._users[snap] = self._users.get(snap, 0) + 1
+            return snap
+
+    def release(self, snap: Snapshot) -> None:
+        with self._lock:
+            self._users[snap] -= 1
+            if not self._users[snap]:
+                del self._users[snap]
+                if snap is not self._current:
+                    snap.close()
+
+    def open_generations(self) -> list[str]:
+        """Names of the generations this library holds open: the current one and any in use."""
+        with self._lock:
+            held = ([self._current] if self._current else []) + [s for s in self._users if s is not self._current]
+            return [s.generation.name for s in held]
+
+    def _refresh(self, current: Path) -> Snapshot:
+        if self._current is None or self._current.generation != current:
+            fresh = Snapshot(self.settings, current)
+            old, self._current = self._current, fresh
+            if old is not None and old not in self._users:
+                old.close()
+        return self._current

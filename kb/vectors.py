@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from kb.passages import Passage
 
@@ -51,6 +52,22 @@ class VectorIndex:
         return [(int(candidates[i]), float(scores[i])) for i in best]
 
 
+EMBED_CHUNK = 512  # texts per encode call: the progress bar moves, and says how long is left, per chunk
+
+
+def embed(embedder, texts: list[str], progress: bool = False) -> np.ndarray:
+    """Vectors of `texts` in their order, encoded shortest first (batches of like length pad less),
+    with a progress bar in passages and an estimate of the time left."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    out = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
+    with tqdm(total=len(texts), desc="embedding", unit="passage", disable=not progress) as bar:
+        for at in range(0, len(order), EMBED_CHUNK):
+            rows = order[at:at + EMBED_CHUNK]
+            out[rows] = embedder.passages([texts[i] for i in rows])
+            bar.update(len(rows))
+    return out
+
+
 def build(folder: Path, passages: list[Passage], embedder, previous: Path | None, progress: bool = False) -> dict:
     """Write the vectors of `passages` into `folder`, reusing rows of `previous` by text hash."""
     texts = [embedding_text(p) for p in passages]
@@ -71,7 +88,7 @@ def build(folder: Path, passages: list[Passage], embedder, previous: Path | None
         first.setdefault(hashes[i], i)
     if first:
         unique = list(first.values())
-        vectors = embedder.passages([texts[i] for i in unique], progress=progress)
+        vectors = embed(embedder, [texts[i] for i in unique], progress)
         row_of = {hashes[i]: row for row, i in enumerate(unique)}
         matrix[missing] = vectors[[row_of[hashes[i]] for i in missing]]
     folder.mkdir(parents=True)

@@ -67,3 +67,17 @@ def test_script_in_a_query_is_shown_as_text(server, page):
     page.goto(server + "/verify?claim=" + "%3Cscript%3Ealert(2)%3C%2Fscript%3E")
     assert page.input_value("textarea") == "<script>alert(2)</script>"
     assert dialogs == []
+
+
+def test_the_ui_works_under_its_content_security_policy(server, page):
+    """The CSP is sent, the browser reports no violation on any page, and the stylesheet applies."""
+    violations = []
+    page.on("console", lambda message: violations.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    response = page.goto(server + "/?q=美丽庭院示范村有多少个")
+    assert "default-src 'self'" in response.headers["content-security-policy"]
+    for path in ("/figures?q=示范", "/verify?claim=寄送书香包400个", "/about", "/doc/foshan-womens-federation-2022-review"):
+        page.goto(server + path)
+    assert violations == []
+    # style.css is served from 'self' and applied: the header is laid out as a flex row by it
+    assert page.evaluate("getComputedStyle(document.querySelector('header')).display") == "flex"

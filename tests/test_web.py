@@ -241,10 +241,11 @@ def test_one_request_reads_one_index_generation(app, client, monkeypatch):
     """The home page runs a search and an answer; both read the snapshot taken once for the request."""
     library = app.extensions["kb"]
     taken = []
-    real = library.snapshot
-    monkeypatch.setattr(library, "snapshot", lambda: taken.append(1) or real())
+    real = library.acquire
+    monkeypatch.setattr(library, "acquire", lambda: taken.append(1) or real())
     assert client.get("/?q=美丽庭院示范村有多少个").status_code == 200
     assert len(taken) == 1
+    assert library.open_generations() == [library.snapshot().generation.name]  # released after the request
 
 
 def test_a_bug_is_a_500_in_the_format_the_path_promises(app, monkeypatch):

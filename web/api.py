@@ -1,12 +1,10 @@
 """JSON API: /api/… routes and CORS on GET (errors: web/errors.py)."""
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import Blueprint, Response, jsonify, request
 
-from kb.errors import BadInput
+from kb.errors import BadInput, KbError
+from kb.shapes import figures_csv
 from web import data
 from web.openapi import spec
 
@@ -43,13 +41,7 @@ def figures():
     result = data.figures_data()
     fmt = request.args.get("format", "json")
     if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(["figure", "value", "unit", "qualifier", "counts", "clause", "citation", "passage_id"])
-        for f in result["figures"]:
-            writer.writerow([f["figure"], f["value"], f["unit"] or "", f["qualifier"] or "", f["counts"], f["clause"],
-                             f["citation_line"], f["passage_id"]])
-        return Response("\ufeff" + out.getvalue(), mimetype="text/csv; charset=utf-8",
+        return Response("\ufeff" + figures_csv(result["figures"]), content_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": "attachment; filename=figures.csv"})
     if fmt != "json":
         raise BadInput("format must be json or csv")
@@ -78,7 +70,13 @@ def passage(passage_id: str):
 
 @bp.get("/health")
 def health():
-    return jsonify(data.health_data())
+    """200 with the generation served, or the status of the error that keeps the index from
+    serving (no index, a damaged one, a model that does not match it) with what is wrong."""
+    try:
+        return jsonify(data.health_data())
+    except KbError as error:
+        body = {"status": "unavailable", "error": {"code": error.code, "message": str(error)}}
+        return jsonify(body), error.http_status
 
 
 @bp.get("/openapi.json")

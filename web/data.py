@@ -3,23 +3,24 @@
 which web/errors.py turns into responses."""
 from __future__ import annotations
 
-import re
+from datetime import datetime
 from urllib.parse import urlencode
 
-from flask import request
+from flask import current_app, request
 
 from kb.answers import ask, verify
 from kb.errors import BadInput, NotFound
-from kb.normalize import normalize
 from kb.passages import blocks_of, classify
-from kb.query import Query
+from kb.config import whole_number
+from kb.query import Query, check_text
 from kb.search import MODES, Filter
 from kb.shapes import answer_dict, conflict_dict, figure_dict, passage_dict, results_dict, verdict_dict
 from web import snapshot
 
 MAX_K = 50
 MAX_OFFSET = 1000
-_DATE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
+MAX_FIGURES = 5000  # rows one figures request may return (page, JSON or CSV)
+_DATE_FORMATS = {4: "%Y", 7: "%Y-%m", 10: "%Y-%m-%d"}
 
 
 def _int(name: str, default: int, low: int, high: int) -> int:
@@ -27,7 +28,7 @@ def _int(name: str, default: int, low: int, high: int) -> int:
     if raw in (None, ""):
         return default
     try:
-        value = int(raw)
+        value = whole_number(raw)
     except ValueError:
         raise BadInput(f"{name} must be a whole number, not {raw[:20]!r}") from None
     if not low <= value <= high:
@@ -51,11 +52,19 @@ def _filter() -> Filter:
     doc = request.args.get("doc") or None
     date_from, date_to = request.args.get("from", ""), request.args.get("to", "")
     for name, value in (("from", date_from), ("to", date_to)):
-        if value and not _DATE.match(value):
-            raise BadInput(f"{name} must be a date: YYYY, YYYY-MM or YYYY-MM-DD")
+        if value and not _is_date(value):
+            raise BadInput(f"{name} must be a calendar date: YYYY, YYYY-MM or YYYY-MM-DD")
     if doc and doc not in snapshot().documents:
         raise NotFound(f"no document with id {doc!r}")
     return Filter(frozenset([doc]) if doc else None, date_from, date_to)
+
+
+def _is_date(value: str) -> bool:
+    try:
+        datetime.strptime(value, _DATE_FORMATS[len(value)])
+    except (KeyError, ValueError):
+        return False
+    return value.isascii()
 
 
 def search_data(query: Query, path: str) -> dict:
@@ -83,12 +92,15 @@ def verify_data(claim: str | None) -> dict:
 
 
 def figures_data() -> dict:
+    """Figures whose clause holds every word of `q` (all when it is empty), at most `limit`."""
     snap = snapshot()
-    words = normalize(request.args.get("q", "")).split()
-    figures = [f for f in snap.figures.figures if all(w in normalize(f.clause) for w in words)]
+    q = request.args.get("q", "")
+    words = check_text(q, "q", snap.settings.max_query_chars) if q.strip() else ""
+    limit = _int("limit", 500, 1, MAX_FIGURES)
+    figures = snap.figures.matching(words)
     if request.args.get("sort") == "value":
-        figures.sort(key=lambda f: -f.value)
-    return {"q": request.args.get("q", ""), "figures": [figure_dict(f, snap) for f in figures]}
+        figures = sorted(figures, key=lambda f: -f.value)
+    return {"q": q, "total": len(figures), "figures": [figure_dict(f, snap) for f in figures[:limit]]}
 
 
 def conflicts_data() -> dict:
@@ -143,4 +155,5 @@ def about_data() -> dict:
 def health_data() -> dict:
     snap = snapshot()
     return {"status": "ok", "generation": snap.generation.name, "documents": len(snap.documents),
-            "passages": len(snap.passages), "semantic": snap.vectors is not None}
+            "passages": len(snap.passages), "semantic": snap.vectors is not None,
+            "open_generations": current_app.extensions["kb"].open_generations()}

@@ -9,7 +9,7 @@ from werkzeug.exceptions import HTTPException
 from kb.errors import IndexMissing, KbError
 from web.i18n import t
 
-_HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+_HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large", 414: "too_large"}
 
 
 def wants_json() -> bool:

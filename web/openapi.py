@@ -39,9 +39,12 @@ def spec() -> dict:
                     "type": "object", "required": ["claim"], "properties": {"claim": {"type": "string"}}}}}},
                 "responses": {"200": {"description": "OK"}, "400": _ERROR, "413": _ERROR, "503": _ERROR}}},
             "/api/figures": _get("Figures of the corpus with citations", [
-                _param("q", "only figures whose clause holds all these words"),
+                _param("q", "only figures whose clause holds all these words (at most 1,000 characters)"),
+                _param("limit", "at most this many figures, 1–5000 (default 500); `total` counts them all",
+                       kind="integer"),
                 {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "csv"]}},
-                {"name": "sort", "in": "query", "schema": {"type": "string", "enum": ["value"]}}], errors=(400, 503)),
+                {"name": "sort", "in": "query", "schema": {"type": "string", "enum": ["value"]}}],
+                errors=(400, 413, 503)),
             "/api/conflicts": _get("Pairs of figures that count the same thing with different values", [], errors=(503,)),
             "/api/documents": _get("Documents in the index", [], errors=(503,)),
             "/api/documents/{doc_id}": _get("One document: metadata, full text and its paragraphs",
@@ -49,7 +52,8 @@ def spec() -> dict:
             "/api/passages/{passage_id}": _get("One passage with its citation",
                                                [_param("passage_id", "passage id", True, where="path")],
                                                errors=(404, 503)),
-            "/api/health": _get("Liveness and the index being served", [], errors=(503,)),
+            "/api/health": _get("The index being served; 503 with status unavailable and the reason (no index, "
+                                "a damaged one, another embedding model) when it cannot serve", [], errors=(503,)),
             "/api/openapi.json": _get("This document", [], errors=()),
         },
         "components": {"responses": {"Error": {"description": "An error", "content": {"application/json": {"schema": {
