@@ -15,6 +15,7 @@ from kb.figures import Figure, clauses, compatible, context_words, parse_quantit
 from kb.normalize import normalize
 from kb.query import Query, content_words, untranslated_english
 from kb.search import Hit
+from kb.series import read_figure, wanted_stance, wanted_years
 from kb.snapshot import Snapshot
 from kb.textspans import DATE, sentence_around, sentence_spans
 from kb.tokenizer import pos_tagger, tokenize
@@ -53,15 +54,28 @@ class Answer:
     conflicts: list[Evidence] = field(default_factory=list)  # the corpus says something else too
     passages: list[Hit] = field(default_factory=list)  # the best passages, for reading on
     note: str = ""
+    stance: str = ""  # for figures: outcome | target | period (kb/series.py)
+    year: int | None = None  # the year the figure is about, when the document says
+
+
+@dataclass
+class FigureCheck:
+    """One figure of a claim, where it stands in the claim, and what the corpus says to it."""
+
+    figure: str
+    start: int
+    end: int
+    verdict: str  # supported | contradicted | conflicting | not_found
 
 
 @dataclass
 class Verdict:
     claim: str
-    verdict: str  # supported | contradicted | conflicting | not_found
+    verdict: str  # supported | contradicted | conflicting | not_found (the worst of its figures)
     claim_figures: list[str]
     evidence: list[Evidence] = field(default_factory=list)
     passages: list[Hit] = field(default_factory=list)
+    figures: list[FigureCheck] = field(default_factory=list)
 
 
 def _max_idf(snapshot: Snapshot) -> float:
@@ -148,7 +162,7 @@ def ask(snapshot: Snapshot, question: Query | str, mode: str = "hybrid") -> Answ
 def _best_figure(snapshot: Snapshot, query: Query, hits: list[Hit], scorer: Scorer) -> Answer:
     family, unit, target = query.unit_family, query.unit, query.target
     counted = Scorer(snapshot, target, head=target[-1] if target else None)
-    best, best_score, best_conf = None, -1.0, 0.0
+    scored = []
     for rank, hit in enumerate(hits, 1):
         passage = hit.passage
         for f in snapshot.figures.by_passage.get(passage.id, []):
@@ -165,18 +179,33 @@ def _best_figure(snapshot: Snapshot, query: Query, hits: list[Hit], scorer: Scor
                 confidence = 0.25 * sentence + 0.15 * scorer.coverage(f.context) + 0.35 * own + 0.25 * _prior(rank)
             else:
                 confidence = 0.4 * sentence + 0.35 * scorer.coverage(f.context) + 0.25 * _prior(rank)
-            score = confidence + (0.1 if unit and f.unit == unit else 0.0)
-            if score > best_score:
-                best, best_score, best_conf = f, score, confidence
-    if best is None:
+            scored.append((confidence + (0.1 if unit and f.unit == unit else 0.0), confidence, f))
+    if not scored:
         return Answer(query.text, "quantity", False, "")
+    best_score, best_conf, best, reading = _of_wanted_stance(snapshot, query, scored)
     answer = Answer(query.text, "quantity", True, best.text, best.value, best.unit, best.qualifier,
-                    round(best_conf, 3), _figure_evidence(snapshot, best))
+                    round(best_conf, 3), _figure_evidence(snapshot, best), stance=reading.stance, year=reading.year)
     answer.conflicts = [_figure_evidence(snapshot, other) for other in snapshot.figures.conflicting(best)]
     if answer.conflicts:
         others = "、".join(c.figure for c in answer.conflicts)
         answer.note = f"the sources disagree: {best.text} here, {others} elsewhere"
     return answer
+
+
+def _of_wanted_stance(snapshot: Snapshot, query: Query, scored: list[tuple[float, float, Figure]]):
+    """The best candidate of the kind the question asks for — an outcome or a target, when its
+    words say, and about the year it names (kb/series.py) — if one is confident enough; else the
+    best of all. With its reading."""
+    ranked = sorted(scored, key=lambda item: -item[0])
+    stance, years = wanted_stance(query), wanted_years(query)
+    for score, confidence, figure in ranked if stance or years else []:
+        if confidence < MIN_CONFIDENCE:
+            break
+        reading = read_figure(snapshot, figure)
+        if (stance is None or reading.stance == stance) and (not years or reading.year in years):
+            return score, confidence, figure, reading
+    score, confidence, figure = ranked[0]
+    return score, confidence, figure, read_figure(snapshot, figure)
 
 
 def _best_sentence(snapshot: Snapshot, query: Query, hits: list[Hit], scorer: Scorer) -> Answer:
@@ -224,19 +253,22 @@ def verify(snapshot: Snapshot, claim: Query | str, mode: str = "hybrid") -> Verd
     query = claim if isinstance(claim, Query) else snapshot.parse(claim)
     claim = query.text
     hits = _of_named_years(snapshot, query, snapshot.search(query, k=SEARCH_DEPTH, mode=mode).hits)
-    stated = [(q, slot(c.text, q, [o for o in parse_quantities(c.text) if o is not q]))
+    stated = [(c.start, q, slot(c.text, q, [o for o in parse_quantities(c.text) if o is not q]))
               for c in clauses(claim) for q in parse_quantities(c.text)]
-    verdict = Verdict(claim, "not_found", [q.surface for q, _ in stated], passages=hits[:5])
+    verdict = Verdict(claim, "not_found", [q.surface for _, q, _ in stated], passages=hits[:5])
     if not stated:
         return _verify_text(snapshot, query, hits, verdict)
     outcomes = []
-    for quantity, context in stated:
+    for at, quantity, context in stated:
         matches = _matching_figures(snapshot, claim, quantity, context, hits)
+        check = FigureCheck(quantity.surface, at + quantity.start, at + quantity.end, "not_found")
+        verdict.figures.append(check)
         if not matches:
             continue
         agree = [f for f in matches if compatible(f, quantity)]
         disagree = [f for f in matches if not compatible(f, quantity)]
-        outcomes.append("conflicting" if agree and disagree else "supported" if agree else "contradicted")
+        check.verdict = "conflicting" if agree and disagree else "supported" if agree else "contradicted"
+        outcomes.append(check.verdict)
         verdict.evidence += [_figure_evidence(snapshot, f, "supports") for f in agree]
         verdict.evidence += [_figure_evidence(snapshot, f, "contradicts") for f in disagree]
     for outcome in ("conflicting", "contradicted", "supported"):

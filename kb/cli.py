@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 
 from kb.config import Settings
-from kb.errors import KbError, NotFound
+from kb.errors import BadInput, KbError, NotFound
 from kb.highlight import mark
 from kb.search import MODES
-from kb.shapes import (answer_dict, citation_line, citation_text, conflict_dict, figure_dict, figures_csv,
-                       passage_citation, passage_dict, results_dict, verdict_dict)
+from kb.shapes import (answer_dict, article_csv, article_dict, citation_line, citation_text, conflict_dict, figure_dict, figures_csv,
+                       passage_citation, passage_dict, results_dict, series_csv, series_dict, verdict_dict)
 from kb.snapshot import Library
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
@@ -118,7 +118,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     from kb.answers import verify
 
+    if (args.claim is None) == (args.file is None):
+        raise BadInput("give a claim, or an article with --file FILE (--file - reads standard input)")
     snapshot = _open(args)
+    if args.file is not None:
+        return _verify_article(args, snapshot)
     verdict = verify(snapshot, args.claim, mode=args.mode)
     if args.json:
         _print_json(verdict_dict(verdict, snapshot))
@@ -127,6 +131,39 @@ def cmd_verify(args: argparse.Namespace) -> int:
     for e in verdict.evidence:
         print(f"  {e.status}: “{_mark_figure(e)}” — {_cite(e, snapshot)}")
     return EXIT_OK
+
+
+def _verify_article(args: argparse.Namespace, snapshot) -> int:
+    from kb.articles import check_article
+
+    text = _read_text(args.file)
+    data = article_dict(check_article(snapshot, text, mode=args.mode), snapshot)
+    if args.csv:
+        sys.stdout.write(article_csv(data))
+    elif args.json:
+        _print_json(data)
+    else:
+        for s in data["sentences"]:
+            figures = "、".join(f"{f['figure']} {f['verdict']}" for f in s["figures"])
+            print(f"{s['verdict']}\t{s['claim']}\n\t[{figures}]")
+            for e in s["evidence"][:2]:
+                print(f"\t{e['status']}: “{e['text']}” — {e['citation_line']}")
+        print("  ".join(f"{k}={v}" for k, v in data["summary"].items()))
+    return EXIT_OK
+
+
+def _read_text(name: str) -> str:
+    """A file's text (UTF-8, GB18030 or Big5, like the corpus), or standard input for '-'."""
+    from kb.documents import decode_bytes
+
+    try:
+        data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+    except OSError as error:
+        raise NotFound(f"cannot read {name}: {error.strerror}") from None
+    try:
+        return decode_bytes(data, name)
+    except KbError as error:
+        raise BadInput(str(error)) from None
 
 
 def cmd_figures(args: argparse.Namespace) -> int:
@@ -139,6 +176,25 @@ def cmd_figures(args: argparse.Namespace) -> int:
     else:
         for r in rows:
             print(f"{r['figure']}\t{r['counts']}\t{r['citation_line']}")
+    return EXIT_OK
+
+
+def cmd_series(args: argparse.Namespace) -> int:
+    from kb.series import build_series
+
+    snapshot = _open(args)
+    data = series_dict(build_series(snapshot, snapshot.parse(" ".join(args.words))), snapshot)
+    if args.csv:
+        sys.stdout.write(series_csv(data))
+        return EXIT_OK
+    if args.json:
+        _print_json(data)
+        return EXIT_OK
+    for kind, label in (("outcomes", "outcomes"), ("targets", "targets"), ("periods", "totals over several years")):
+        print(f"{label}:" if data[kind] else f"{label}: none")
+        for p in data[kind]:
+            flag = f"  ! also stated as {'、'.join(o['figure'] for o in p['others'])}" if p["others"] else ""
+            print(f"  {p['year']}\t{p['figure']}\t{p['citation_line']}{flag}")
     return EXIT_OK
 
 
@@ -236,12 +292,19 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("--mode", choices=MODES, default="hybrid")
 
-    p = command("verify", cmd_verify, "check a claim: supported, contradicted, conflicting or not_found")
-    p.add_argument("claim")
+    p = command("verify", cmd_verify, "check a claim, or every figure of an article (--file): supported, "
+                "contradicted, conflicting or not_found")
+    p.add_argument("claim", nargs="?")
+    p.add_argument("--file", help="an article to check sentence by sentence ('-': standard input)")
+    p.add_argument("--csv", action="store_true", help="with --file: one row per checked sentence")
     p.add_argument("--mode", choices=MODES, default="hybrid")
 
     p = command("figures", cmd_figures, "the figures of the corpus, with citations")
     p.add_argument("words", nargs="*", help="only figures whose clause holds all these words")
+    p.add_argument("--csv", action="store_true")
+
+    p = command("series", cmd_series, "one indicator across years: outcomes and targets, each cited")
+    p.add_argument("words", nargs="+", help="what is counted, e.g. 城镇新增就业")
     p.add_argument("--csv", action="store_true")
 
     command("conflicts", cmd_conflicts, "pairs of figures that count the same thing differently")

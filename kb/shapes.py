@@ -71,13 +71,15 @@ def evidence_dict(evidence, snapshot: Snapshot) -> dict | None:
 def answer_dict(answer, snapshot: Snapshot) -> dict:
     return {"question": answer.question, "kind": answer.kind, "found": answer.found, "answer": answer.text or None,
             "value": answer.value, "unit": answer.unit or None, "qualifier": answer.qualifier or None,
-            "confidence": answer.confidence, "evidence": evidence_dict(answer.evidence, snapshot),
+            "confidence": answer.confidence, "stance": answer.stance or None, "year": answer.year,
+            "evidence": evidence_dict(answer.evidence, snapshot),
             "conflicts": [evidence_dict(c, snapshot) for c in answer.conflicts], "note": answer.note or None,
             "passages": [hit_dict(h, snapshot) for h in answer.passages]}
 
 
 def verdict_dict(verdict, snapshot: Snapshot) -> dict:
     return {"claim": verdict.claim, "verdict": verdict.verdict, "claim_figures": verdict.claim_figures,
+            "figures": [{"figure": f.figure, "start": f.start, "end": f.end, "verdict": f.verdict} for f in verdict.figures],
             "evidence": [evidence_dict(e, snapshot) for e in verdict.evidence],
             "passages": [hit_dict(h, snapshot) for h in verdict.passages]}
 
@@ -113,3 +115,67 @@ def figures_csv(rows: list[dict]) -> str:
 
 def _cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def point_dict(point, series, snapshot: Snapshot) -> dict:
+    from kb.series import value_in
+
+    row = figure_dict(point.figure, snapshot)
+    value = value_in(point.figure, series.unit)
+    return {"year": point.year, "value": value if value is not None else point.figure.value,
+            "unit": series.unit if value is not None else point.figure.unit} | {
+        k: row[k] for k in ("figure", "qualifier", "clause", "passage_id", "citation", "citation_line")} | {
+        "others": [figure_dict(o, snapshot) for o in point.others]}
+
+
+def series_dict(series, snapshot: Snapshot) -> dict:
+    return {"q": series.query.text, "family": series.family, "unit": series.unit,
+            "outcomes": [point_dict(p, series, snapshot) for p in series.outcomes],
+            "targets": [point_dict(p, series, snapshot) for p in series.targets],
+            "periods": [point_dict(p, series, snapshot) for p in series.periods],
+            "disagreements": len(series.disagreements)}
+
+
+SERIES_COLUMNS = ["kind", "year", "value", "unit", "figure", "qualifier", "clause", "citation", "passage_id", "disagrees_with"]
+
+
+def series_csv(data: dict) -> str:
+    """A `series_dict` as CSV, one row per point (outcomes, then targets, then several-year totals)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(SERIES_COLUMNS)
+    for kind in ("outcomes", "targets", "periods"):
+        for p in data[kind]:
+            writer.writerow([kind[:-1], p["year"], p["value"], _cell(p["unit"] or ""), _cell(p["figure"]),
+                             _cell(p["qualifier"] or ""), _cell(p["clause"]), _cell(p["citation_line"]),
+                             _cell(p["passage_id"]), _cell("、".join(o["figure"] for o in p["others"]))])
+    return out.getvalue()
+
+
+def article_dict(report, snapshot: Snapshot) -> dict:
+    """An article report: its text, each checked sentence with its verdict (figure offsets are in the
+    article's text), and the summary."""
+    sentences = []
+    for s in report.sentences:
+        row = verdict_dict(s.verdict, snapshot) | {"start": s.start, "end": s.end}
+        for f in row["figures"]:
+            f["start"] += s.start
+            f["end"] += s.start
+        sentences.append(row)
+    return {"text": report.text, "summary": report.summary, "sentences": sentences}
+
+
+ARTICLE_COLUMNS = ["sentence", "verdict", "figures", "evidence", "citation"]
+
+
+def article_csv(data: dict) -> str:
+    """An `article_dict` as CSV, one row per checked sentence, its best evidence and citation."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(ARTICLE_COLUMNS)
+    for s in data["sentences"]:
+        first = s["evidence"][0] if s["evidence"] else None
+        figures = "、".join(f"{f['figure']} ({f['verdict']})" for f in s["figures"])
+        writer.writerow([_cell(s["claim"]), s["verdict"], _cell(figures), _cell(first["text"] if first else ""),
+                         _cell(first["citation_line"] if first else "")])
+    return out.getvalue()

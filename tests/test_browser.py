@@ -81,3 +81,18 @@ def test_the_ui_works_under_its_content_security_policy(server, page):
     assert violations == []
     # style.css is served from 'self' and applied: the header is laid out as a flex row by it
     assert page.evaluate("getComputedStyle(document.querySelector('header')).display") == "flex"
+
+
+def test_an_article_is_checked_in_the_browser(server, page):
+    article = (Path(__file__).resolve().parent / "data" / "article.txt").read_text("utf-8")
+    page.goto(server + "/article")
+    page.fill("textarea[name=text]", article)
+    page.click("button[type=submit]")
+    page.wait_for_selector(".checked-text")
+    marks = page.query_selector_all("mark.checked")
+    assert len(marks) >= 12
+    wrong = page.inner_text("mark.checked.contradicted")  # the first figure the source contradicts
+    assert "4,380宗" in wrong and "与来源不符" in wrong  # a word, not colour alone
+    colour = page.evaluate("getComputedStyle(document.querySelector('mark.checked.contradicted')).backgroundColor")
+    assert colour != page.evaluate("getComputedStyle(document.querySelector('mark.checked.supported')).backgroundColor")
+    page.screenshot(path=str(SHOTS / "article.png"), full_page=True)

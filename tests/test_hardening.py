@@ -140,8 +140,9 @@ def client(keyword_app):
 
 
 ENDPOINTS = ["/api/search", "/api/answer", "/api/figures", "/search.json", "/figures.json", "/verify.json",
-             "/", "/figures", "/verify", "/api/conflicts", "/api/documents", "/api/health", "/about.json"]
-PARAMS = ["q", "claim", "k", "offset", "mode", "doc", "from", "to", "sort", "format", "limit", "lang"]
+             "/", "/figures", "/verify", "/api/conflicts", "/api/documents", "/api/health", "/about.json",
+             "/api/series", "/series", "/series.json", "/article", "/article.json"]
+PARAMS = ["q", "claim", "text", "k", "offset", "mode", "doc", "from", "to", "sort", "format", "limit", "lang"]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

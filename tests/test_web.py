@@ -90,7 +90,7 @@ DOC = "/doc/foshan-womens-federation-2022-review"
 
 @pytest.mark.parametrize("page,twin,agree", [
     ("/?q=美丽庭院示范村有多少个", "/search.json?q=美丽庭院示范村有多少个",
-     lambda html, data: data["answer"]["answer"] == "64个" and f'<span class="figure">64个</span>' in html
+     lambda html, data: data["answer"]["answer"] == "64个" and '<span class="figure">64个</span>' in html
      and html.count('<li class="hit') == len(data["search"]["results"]) == 10),
     ("/verify?claim=寄送书香包400个", "/verify.json?claim=寄送书香包400个",
      lambda html, data: data["verdict"] == "supported" and "有据可查" in html
@@ -153,7 +153,8 @@ def test_api_answer_verify_and_lists(client):
     ("get", "/api/search?q=妇女&mode=fuzzy", None, 400, "bad_request"),
     ("get", "/api/search?q=" + "妇" * 1001, None, 413, "too_large"),
     ("get", "/api/answer?q=", None, 400, "bad_request"),
-    ("post", "/api/verify", {"text": "no claim"}, 400, "bad_request"),
+    ("post", "/api/verify", {"txt": "no claim"}, 400, "bad_request"),
+    ("post", "/api/verify", {"text": "妇" * 20001}, 413, "too_large"),
     ("post", "/api/verify", {"claim": ""}, 400, "bad_request"),
     ("post", "/api/verify", {"claim": "妇" * 1001}, 413, "too_large"),
     ("get", "/api/verify", None, 405, "method_not_allowed"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from kb.errors import BadInput, KbError
-from kb.shapes import figures_csv
+from kb.shapes import article_csv, figures_csv, series_csv
 from web import data
 from web.openapi import spec
 
@@ -30,9 +30,16 @@ def answer():
 
 @bp.post("/verify")
 def verify():
+    """One claim ({"claim": …}), or a whole article checked sentence by sentence ({"text": …})."""
     body = request.get_json(silent=True)
+    if isinstance(body, dict) and isinstance(body.get("text"), str) and "claim" not in body:
+        result = data.article_data(body["text"])
+        if request.args.get("format") == "csv":
+            return Response("\ufeff" + article_csv(result), content_type="text/csv; charset=utf-8",
+                            headers={"Content-Disposition": "attachment; filename=article-check.csv"})
+        return jsonify(result)
     if not isinstance(body, dict) or not isinstance(body.get("claim"), str):
-        raise BadInput('send a JSON object: {"claim": "…"}')
+        raise BadInput('send a JSON object: {"claim": "…"} for one claim, or {"text": "…"} for an article')
     return jsonify(data.verify_data(body["claim"]))
 
 
@@ -43,6 +50,18 @@ def figures():
     if fmt == "csv":
         return Response("\ufeff" + figures_csv(result["figures"]), content_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": "attachment; filename=figures.csv"})
+    if fmt != "json":
+        raise BadInput("format must be json or csv")
+    return jsonify(result)
+
+
+@bp.get("/series")
+def series():
+    result = data.series_data(data.query_arg())
+    fmt = request.args.get("format", "json")
+    if fmt == "csv":
+        return Response("\ufeff" + series_csv(result), content_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": "attachment; filename=series.csv"})
     if fmt != "json":
         raise BadInput("format must be json or csv")
     return jsonify(result)

@@ -14,7 +14,7 @@ from kb.passages import blocks_of, classify
 from kb.config import whole_number
 from kb.query import Query, check_text
 from kb.search import MODES, Filter
-from kb.shapes import answer_dict, conflict_dict, figure_dict, passage_dict, results_dict, verdict_dict
+from kb.shapes import answer_dict, article_dict, conflict_dict, figure_dict, passage_dict, results_dict, series_dict, verdict_dict
 from web import snapshot
 
 MAX_K = 50
@@ -86,6 +86,25 @@ def answer_data(query: Query) -> dict:
     return answer_dict(ask(snap, query, mode=_mode()), snap)
 
 
+def article_data(text: str | None) -> dict:
+    from kb.articles import check_article
+
+    snap = snapshot()
+    return article_dict(check_article(snap, text or "", mode="hybrid"), snap)
+
+
+def article_pieces(data: dict) -> list[tuple[str, str | None]]:
+    """The article's text cut into (piece, verdict) runs: each checked figure carries its verdict."""
+    marks = sorted((f["start"], f["end"], f["verdict"]) for s in data["sentences"] for f in s["figures"])
+    pieces, at = [], 0
+    for start, end, verdict in marks:
+        if start >= at:
+            pieces += [(data["text"][at:start], None), (data["text"][start:end], verdict)]
+            at = end
+    pieces.append((data["text"][at:], None))
+    return [(text, verdict) for text, verdict in pieces if text]
+
+
 def verify_data(claim: str | None) -> dict:
     snap = snapshot()
     return verdict_dict(verify(snap, snap.parse(claim or ""), mode="hybrid"), snap)
@@ -101,6 +120,13 @@ def figures_data() -> dict:
     if request.args.get("sort") == "value":
         figures = sorted(figures, key=lambda f: -f.value)
     return {"q": q, "total": len(figures), "figures": [figure_dict(f, snap) for f in figures[:limit]]}
+
+
+def series_data(query: Query) -> dict:
+    from kb.series import build_series
+
+    snap = snapshot()
+    return series_dict(build_series(snap, query), snap)
 
 
 def conflicts_data() -> dict:

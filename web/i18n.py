@@ -54,6 +54,19 @@ TEXT = {
     "document": ("文档", "Document"),
     "json": ("JSON", "JSON"),
     "error": ("出错了", "Error"),
+    "series": ("历年数据", "Series"),
+    "article": ("核查稿件", "Check an article"),
+    "article_placeholder": ("粘贴整篇稿件（最多 20,000 字），逐句核查其中的数字", "Paste a whole article (up to 20,000 characters): every figure in it is checked"),
+    "article_summary": ("核查结果", "Summary"),
+    "series_placeholder": ("指标，例如：城镇新增就业", "An indicator, e.g. 城镇新增就业 (urban jobs created)"),
+    "no_series": ("没有找到这一指标的逐年数字。", "No yearly figures found for this indicator."),
+    "outcome": ("实际完成", "outcome"),
+    "target": ("预期目标", "target"),
+    "outcomes": ("实际完成（逐年）", "Outcomes, year by year"),
+    "targets": ("预期目标（逐年）", "Targets, year by year"),
+    "periods": ("多年合计或平均", "Totals and averages over several years"),
+    "year": ("年份", "Year"),
+    "unit": ("单位", "unit"),
 }
 
 

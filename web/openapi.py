@@ -34,9 +34,15 @@ def spec() -> dict:
             "/api/answer": _get("A figure, date, name or passage answering the question, cited; or not found",
                                 [_Q, _MODE], errors=(400, 413, 503)),
             "/api/verify": {"post": {
-                "summary": "Verdict on a claim: supported, contradicted, conflicting or not_found",
-                "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                    "type": "object", "required": ["claim"], "properties": {"claim": {"type": "string"}}}}}},
+                "summary": "Verdict on a claim: supported, contradicted, conflicting or not_found; or, with "
+                           "{\"text\": …}, every figure-stating sentence of an article checked, with a summary",
+                "parameters": [{"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "csv"]},
+                                "description": "csv: the article check as one row per sentence"}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {"oneOf": [
+                    {"type": "object", "required": ["claim"],
+                     "properties": {"claim": {"type": "string", "maxLength": 1000}}},
+                    {"type": "object", "required": ["text"],
+                     "properties": {"text": {"type": "string", "maxLength": 20000}}}]}}}},
                 "responses": {"200": {"description": "OK"}, "400": _ERROR, "413": _ERROR, "503": _ERROR}}},
             "/api/figures": _get("Figures of the corpus with citations", [
                 _param("q", "only figures whose clause holds all these words (at most 1,000 characters)"),
@@ -44,6 +50,11 @@ def spec() -> dict:
                        kind="integer"),
                 {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "csv"]}},
                 {"name": "sort", "in": "query", "schema": {"type": "string", "enum": ["value"]}}],
+                errors=(400, 413, 503)),
+            "/api/series": _get("One indicator across years: outcomes and targets apart, one row per year, values in "
+                                "one unit, each cited; several-year totals apart; disagreements flagged", [
+                _param("q", "what is counted, e.g. 城镇新增就业 (at most 1,000 characters)", required=True),
+                {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "csv"]}}],
                 errors=(400, 413, 503)),
             "/api/conflicts": _get("Pairs of figures that count the same thing with different values", [], errors=(503,)),
             "/api/documents": _get("Documents in the index", [], errors=(503,)),

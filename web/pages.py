@@ -7,6 +7,7 @@ from flask import Blueprint, jsonify, render_template, request, url_for
 
 from kb.errors import BadInput
 from web import data
+from web.chart import chart
 from web.errors import wants_json
 from web.i18n import lang, t
 
@@ -69,13 +70,26 @@ def show(template: str, payload: dict | None, name: str | None = None, **page_on
     return render_template(template, **({name: payload} if name else payload), **page_only)
 
 
-def page(rule: str, twin: str, methods=("GET",)):
+def page(rule: str, twin: str, methods=("GET",), twin_methods=("GET",)):
     """Register a view at `rule` (endpoint: its name) and at its JSON twin (endpoint: name_json)."""
     def register(view):
         bp.add_url_rule(rule, view.__name__, view, methods=list(methods))
-        bp.add_url_rule(twin, f"{view.__name__}_json", view, methods=["GET"])
+        bp.add_url_rule(twin, f"{view.__name__}_json", view, methods=list(twin_methods))
         return view
     return register
+
+
+def form_result(asked: str, compute, empty=None):
+    """(data, problem) of a page with a form: `empty` until something is asked; bad input is shown
+    beside the form on the page, and is an error on the JSON twin."""
+    if not (wants_json() or asked.strip()):
+        return empty, None
+    try:
+        return compute(), None
+    except BadInput as error:
+        if wants_json():
+            raise
+        return empty, str(error)
 
 
 def _search_page_data() -> dict:
@@ -88,14 +102,7 @@ def _search_page_data() -> dict:
 
 @page("/", "/search.json")
 def index():
-    found, problem = {"search": None, "answer": None}, None
-    if wants_json() or request.args.get("q", "").strip():
-        try:
-            found = _search_page_data()
-        except BadInput as error:
-            if wants_json():
-                raise
-            problem = str(error)  # shown beside the form the user is about to correct
+    found, problem = form_result(request.args.get("q", ""), _search_page_data, {"search": None, "answer": None})
     return show("search.html", found, q=request.args.get("q", ""), mode=request.args.get("mode", "hybrid"),
                 problem=problem)
 
@@ -117,14 +124,7 @@ def _highlight() -> tuple[int, int] | None:
 @page("/verify", "/verify.json", methods=("GET", "POST"))
 def verify():
     claim = request.values.get("claim", "")
-    payload, problem = None, None
-    if wants_json() or claim.strip():
-        try:
-            payload = data.verify_data(claim)
-        except BadInput as error:
-            if wants_json():
-                raise
-            problem = str(error)
+    payload, problem = form_result(claim, lambda: data.verify_data(claim))
     return show("verify.html", payload, "verdict", claim=claim, problem=problem)
 
 
@@ -136,3 +136,20 @@ def figures():
 @page("/about", "/about.json")
 def about():
     return show("about.html", data.about_data(), "about")
+
+
+@page("/series", "/series.json")
+def series():
+    payload, problem = form_result(request.args.get("q", ""), lambda: data.series_data(data.query_arg()))
+    return show("series.html", payload, "series", q=request.args.get("q", ""), problem=problem,
+                chart=chart(payload) if payload else None)
+
+
+@page("/article", "/article.json", methods=("GET", "POST"), twin_methods=("GET", "POST"))
+def article():
+    """An article pasted into the form (POST: it may be 20,000 characters), every figure checked."""
+    text = request.values.get("text", "")
+    payload, problem = form_result(text, lambda: data.article_data(text))
+    return show("article.html", payload, "report", text=text, problem=problem,
+                pieces=data.article_pieces(payload) if payload else [])
+
