@@ -36,7 +36,7 @@ class BuildReport:
 def settings_fingerprint(settings: Settings) -> str:
     """What, besides a document's own content, decides its passages and tokens."""
     words = "\n".join(w for w, _, _ in user_words())
-    raw = f"{FORMAT_VERSION}|{settings.window}|{words}"
+    raw = f"{FORMAT_VERSION}|{settings.window}|{settings.backend}|{words}"
     return hashlib.sha1(raw.encode("utf-8")).hexdigest()
 
 
@@ -75,15 +75,23 @@ def build(settings: Settings, progress: bool = False) -> BuildReport:
         for p in passages:
             if p.doc_id in fresh:
                 by_doc.setdefault(p.doc_id, []).append(p)
-        keyword.build(gen / "keyword", by_doc, {d.id: d.title for d in documents},
-                      previous=previous / "keyword" if previous and reusable else None,
-                      stale=set(report.removed) | set(report.changed))
+        if settings.backend == "whoosh":
+            keyword.build(gen / "keyword", by_doc, {d.id: d.title for d in documents},
+                          previous=previous / "keyword" if previous and reusable else None,
+                          stale=set(report.removed) | set(report.changed))
         step_info = _embed(settings, gen, passages, previous, progress) if settings.semantic else {}
+        if settings.backend == "milvus":
+            step_info |= _milvus_collection(settings, gen, passages, {d.id: d.title for d in documents})
         new_manifest = {"format": FORMAT_VERSION, "settings": fingerprint, "window": settings.window,
                         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                         "documents": new_docs, "passages": len(passages)} | step_info
         store.write_generation(gen, new_manifest, documents, passages)
         report.generation = store.publish(settings.index, gen).name
+        if settings.backend == "milvus":
+            from kb import milvus
+
+            keep = {new_manifest["collection"], manifest.get("collection", "")}
+            milvus.publish(settings, new_manifest["collection"], keep)
     report.passages = len(passages)
     report.seconds = time.perf_counter() - began
     return report
@@ -96,6 +104,17 @@ def _vectors_current(manifest: dict, settings: Settings) -> bool:
     from kb.embeddings import model_name
 
     return manifest.get("model") == model_name(settings) and manifest.get("vector_recipe") == vectors.RECIPE
+
+
+def _milvus_collection(settings: Settings, gen: Path, passages: list[Passage], titles: dict[str, str]) -> dict:
+    """The generation's Milvus collection, from its passages and the vectors just written."""
+    import numpy as np
+
+    from kb import milvus
+
+    folder = gen / "vectors"
+    matrix = np.load(folder / "vectors.npy") if (folder / "vectors.npy").exists() else None
+    return milvus.build(settings, gen, passages, matrix, titles)
 
 
 def _embed(settings: Settings, gen: Path, passages: list[Passage], previous: Path | None, progress: bool) -> dict:

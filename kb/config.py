@@ -9,6 +9,7 @@ from pathlib import Path
 from kb.errors import BadInput
 
 BUNDLED_MODEL = "bundled:multilingual-e5-small"
+BACKENDS = ("whoosh", "milvus")
 
 
 @dataclass(frozen=True)
@@ -23,8 +24,14 @@ class Settings:
     rrf_depth: int = 50  # KB_RRF_DEPTH: how many hits of each list are fused
     max_query_chars: int = 1000  # KB_MAX_QUERY_CHARS: longer queries (and other text inputs) are refused
     max_file_mb: int = 50  # KB_MAX_FILE_MB: larger corpus files are skipped, by name, at build time
+    backend: str = "whoosh"  # KB_BACKEND: whoosh (keyword) + numpy (vectors), or milvus (kb/milvus.py)
+    milvus_uri: str = ""  # KB_MILVUS_URI: a file (Milvus Lite; default index/milvus.db) or http://host:19530
+    milvus_token: str = ""  # KB_MILVUS_TOKEN: for a cluster that needs one
+    milvus_collection: str = "kb"  # KB_MILVUS_COLLECTION: the alias of the current collection (and its prefix)
 
     def __post_init__(self):
+        if self.backend not in BACKENDS:
+            raise BadInput(f"KB_BACKEND must be one of {', '.join(BACKENDS)}, not {self.backend!r}")
         for name, low in _MINIMUM.items():
             if getattr(self, name) < low:
                 raise BadInput(f"KB_{name.upper()} must be at least {low}, not {getattr(self, name)}")

@@ -90,8 +90,7 @@ def ranked(snapshot: Snapshot, query: Query, mode: str, depth: int, allowed: set
     hits = {pid: Hit(snapshot.passages[pid], score, score, rank) for rank, (pid, score) in enumerate(keyword, 1)}
     if mode == "keyword":
         return list(hits.values())
-    rows = snapshot.vector_rows(allowed)
-    near = by_kind(snapshot, snapshot.vectors.nearest(query.text, depth * 2, rows))[:depth]
+    near = by_kind(snapshot, snapshot.vectors.nearest(query.text, depth * 2, allowed))[:depth]
     for rank, (pid, score) in enumerate(near, 1):
         hit = hits.setdefault(pid, Hit(snapshot.passages[pid], 0.0))
         hit.vector_score, hit.vector_rank = score, rank

@@ -26,11 +26,12 @@ class SemanticSearcher:
     """Nearest passages to a query by cosine. Opening checks that the index was embedded with the
     configured model (ModelMismatch otherwise): query and passage vectors must share one space."""
 
-    def __init__(self, folder: Path, settings: Settings):
+    def __init__(self, folder: Path, settings: Settings, doc_of: dict[str, str]):
         from kb.embeddings import model_name
 
         self.index = vectors.VectorIndex(folder)
         self.settings = settings
+        self._row_docs = [doc_of[pid] for pid in self.index.ids]  # for document filters
         wanted = model_name(settings)
         if self.index.model != wanted:
             raise ModelMismatch(f"the index was embedded with {self.index.model!r} but the configured model is "
@@ -45,7 +46,9 @@ class SemanticSearcher:
     def encode(self, text: str) -> np.ndarray:
         return query_vector(self.settings.model, self.settings.cache, text)
 
-    def nearest(self, text: str, depth: int, rows: list[int] | None = None) -> list[tuple[str, float]]:
-        """(passage id, cosine) of the `depth` nearest passages, best first; among `rows` when given."""
+    def nearest(self, text: str, depth: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
+        """(passage id, cosine) of the `depth` nearest passages, best first; only of the `allowed`
+        documents when given."""
+        rows = None if allowed is None else [i for i, doc in enumerate(self._row_docs) if doc in allowed]
         found = self.index.top(self.encode(text), depth, rows)
         return [(self.index.ids[row], score) for row, score in found]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from kb import keyword, store
 from kb.config import Settings
-from kb.errors import IndexDamaged, KbError
+from kb.errors import IndexDamaged, KbError, ModelMismatch
 from kb.documents import Document
 from kb.normalize import normalize
 from kb.passages import Passage
@@ -40,9 +40,29 @@ class Snapshot:
         self.manifest = store.read_manifest(self.generation)
         self.documents: dict[str, Document] = {d.id: d for d in store.read_documents(self.generation)}
         self.passages: dict[str, Passage] = {p.id: p for p in store.read_passages(self.generation)}
+        built_for = self.manifest.get("backend", "whoosh")
+        if built_for != self.settings.backend:
+            raise IndexDamaged(f"the index was built for the {built_for} backend, but KB_BACKEND is "
+                               f"{self.settings.backend}: run `kb build` to build it for {self.settings.backend}")
+        if self.settings.backend == "milvus":
+            self._open_milvus()
+            return
         self.keyword = keyword.KeywordIndex(self.generation / "keyword")
         folder = self.generation / "vectors"
-        self.vectors = SemanticSearcher(folder, self.settings) if self.settings.semantic and folder.exists() else None
+        if self.settings.semantic and folder.exists():
+            self.vectors = SemanticSearcher(folder, self.settings, {p.id: p.doc_id for p in self.passages.values()})
+
+    def _open_milvus(self) -> None:
+        """One collection serves both sides (kb/milvus.py); its vectors must come from the configured model."""
+        from kb.embeddings import model_name
+        from kb.milvus import MilvusIndex
+
+        self.keyword = MilvusIndex(self.settings, self.generation, self.manifest)
+        if self.settings.semantic and self.keyword.has_vectors:
+            if self.manifest.get("model") != model_name(self.settings):
+                raise ModelMismatch(f"the index was embedded with {self.manifest.get('model')!r}, not the configured "
+                                    f"model: run `kb build` to re-embed, or set KB_MODEL to the index's model")
+            self.vectors = self.keyword
 
     def close(self) -> None:
         """Let the generation's files go: whoosh's handles now, the vector matrix's memory map
@@ -81,12 +101,6 @@ class Snapshot:
         if allowed is not None:
             dated &= allowed
         return dated if dated and len(dated) < len(allowed if allowed is not None else self.documents) else set()
-
-    def vector_rows(self, allowed: set[str] | None) -> list[int] | None:
-        """Rows of the vector matrix that belong to the `allowed` documents (None: all rows)."""
-        if allowed is None:
-            return None
-        return [i for i, pid in enumerate(self.vectors.index.ids) if self.passages[pid].doc_id in allowed]
 
     def normalized_text(self, passage_id: str) -> str:
         if passage_id not in self._normalized:

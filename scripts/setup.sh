@@ -22,6 +22,6 @@ if [ "$(cat .venv/.kb-installed 2>/dev/null)" != "$want" ]; then
   # torch first, pinned: this is the CPU build on the machine's disk; a plain `torch`
   # requirement would pull a multi-GB CUDA build from the registry.
   step .venv/bin/python -m pip install torch==2.13.0
-  step .venv/bin/python -m pip install -e '.[test]'
+  step .venv/bin/python -m pip install -e '.[test,milvus]'
   echo "$want" > .venv/.kb-installed
 fi
