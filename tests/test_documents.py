@@ -1,5 +1,5 @@
-import io
 import json
+import sys
 from pathlib import Path
 
 import docx
@@ -8,30 +8,12 @@ import pytest
 from kb.documents import decode_bytes, load_corpus, load_file
 from kb.errors import NotFound, UnreadableFile
 
-from conftest import CORPUS, REPORT
+from conftest import CORPUS, REPORT, ROOT
+
+sys.path.insert(0, str(ROOT / "bench"))
+from fuzz_build import tiny_pdf  # noqa: E402  (one PDF writer for the tests and the fuzz bench)
 
 SAMPLE = "美丽庭院示范村64个\n全市1019个妇女之家联动发力。"
-
-
-def tiny_pdf(lines: list[str]) -> bytes:
-    """A one-page PDF with Helvetica text lines (enough to exercise the PDF loader)."""
-    stream = "BT /F1 12 Tf 72 720 Td " + " ".join(f"({line}) Tj 0 -16 Td" for line in lines) + " ET"
-    objects = ["<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-               "/Resources << /Font << /F1 5 0 R >> >> >>",
-               f"<< /Length {len(stream)} >>\nstream\n{stream}\nendstream",
-               "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
-    out, offsets = io.BytesIO(), []
-    out.write(b"%PDF-1.4\n")
-    for number, body in enumerate(objects, 1):
-        offsets.append(out.tell())
-        out.write(f"{number} 0 obj\n{body}\nendobj\n".encode("latin-1"))
-    xref = out.tell()
-    out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
-    for offset in offsets:
-        out.write(f"{offset:010d} 00000 n \n".encode())
-    out.write(f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode())
-    return out.getvalue()
 
 
 def test_report_loads_with_catalogue_metadata():

@@ -140,3 +140,14 @@ def test_the_cli_builds_and_asks_with_the_milvus_backend(tmp_path, milvus_settin
 def test_an_index_built_for_the_other_backend_is_refused(milvus_settings):
     with pytest.raises(IndexDamaged, match="milvus backend"):
         Snapshot(replace(milvus_settings, backend="whoosh"))
+
+
+def test_the_web_app_serves_the_milvus_backend(milvus_settings):
+    from web import create_app
+
+    client = create_app({"KB_SETTINGS": milvus_settings, "TESTING": True}).test_client()
+    answer = client.get("/api/answer?q=美丽庭院示范村有多少个").get_json()
+    assert answer["answer"] == "64个" and answer["evidence"]["citation"]["paragraph"] == 49
+    assert client.get("/api/health").get_json()["status"] == "ok"
+    assert "64个" in client.get("/?q=美丽庭院示范村有多少个").get_data(as_text=True)
+

@@ -68,7 +68,9 @@ def _warm(app: Flask) -> None:
         return
     snap.figures
     if snap.vectors is not None:
-        snap.vectors.encode("预热")
+        from kb.semantic import query_vector
+
+        query_vector(snap.settings.model, snap.settings.cache, "预热")  # loads the model
 
 
 def snapshot() -> Snapshot:
