@@ -130,7 +130,7 @@ def evaluate(snapshot: Snapshot, path: Path, mode: str = "hybrid") -> tuple[list
     """Per-item results and the summary object `kb eval --json` prints last."""
     kind, items = load_set(path)
     summary = {"set": path.name, "kind": kind, "mode": mode, "n": len(items)}
-    snapshot.figures  # built before the clock starts: a server builds it at start-up too
+    snapshot.warm()  # figure table and model before the clock starts, as a server does at start-up
     if kind == "questions":
         results = retrieval_results(snapshot, items, mode)
         summary |= retrieval_summary(items, results)

@@ -71,6 +71,14 @@ class Snapshot:
             self.keyword.close()
         self.keyword = self.vectors = None
 
+    def warm(self) -> None:
+        """Do now what the first question would wait for: the figure table and the model."""
+        self.figures
+        if self.vectors is not None:
+            from kb.semantic import query_vector
+
+            query_vector(self.settings.model, self.settings.cache, "预热")
+
     def parse(self, text: str) -> Query:
         """A question or claim read once, under this index's length limit."""
         return parse_query(text, self.settings.max_query_chars)

@@ -66,11 +66,7 @@ def _warm(app: Flask) -> None:
     except KbError as error:  # no index yet, a damaged one, another model: every request says so
         app.logger.warning("the index cannot serve yet: %s", error)
         return
-    snap.figures
-    if snap.vectors is not None:
-        from kb.semantic import query_vector
-
-        query_vector(snap.settings.model, snap.settings.cache, "预热")  # loads the model
+    snap.warm()
 
 
 def snapshot() -> Snapshot:
