@@ -182,7 +182,7 @@ def _best_figure(snapshot: Snapshot, query: Query, hits: list[Hit], scorer: Scor
             scored.append((confidence + (0.1 if unit and f.unit == unit else 0.0), confidence, f))
     if not scored:
         return Answer(query.text, "quantity", False, "")
-    best_score, best_conf, best, reading = _of_wanted_stance(snapshot, query, scored)
+    best_conf, best, reading = _of_wanted_stance(snapshot, query, scored)
     answer = Answer(query.text, "quantity", True, best.text, best.value, best.unit, best.qualifier,
                     round(best_conf, 3), _figure_evidence(snapshot, best), stance=reading.stance, year=reading.year)
     answer.conflicts = [_figure_evidence(snapshot, other) for other in snapshot.figures.conflicting(best)]
@@ -198,14 +198,14 @@ def _of_wanted_stance(snapshot: Snapshot, query: Query, scored: list[tuple[float
     best of all. With its reading."""
     ranked = sorted(scored, key=lambda item: -item[0])
     stance, years = wanted_stance(query), wanted_years(query)
-    for score, confidence, figure in ranked if stance or years else []:
+    for _, confidence, figure in ranked if stance or years else []:
         if confidence < MIN_CONFIDENCE:
             break
         reading = read_figure(snapshot, figure)
         if (stance is None or reading.stance == stance) and (not years or reading.year in years):
-            return score, confidence, figure, reading
-    score, confidence, figure = ranked[0]
-    return score, confidence, figure, read_figure(snapshot, figure)
+            return confidence, figure, reading
+    _, confidence, figure = ranked[0]
+    return confidence, figure, read_figure(snapshot, figure)
 
 
 def _best_sentence(snapshot: Snapshot, query: Query, hits: list[Hit], scorer: Scorer) -> Answer:

@@ -75,5 +75,12 @@ class ModelMismatch(ModelError):
     code = "model_mismatch"
 
 
+class MilvusError(KbError):
+    """Milvus (KB_BACKEND=milvus) cannot be reached or refused an operation."""
+
+    http_status = 503
+    code = "backend_error"
+
+
 class UnreadableFile(KbError):
     """A corpus file that cannot be read; the build skips it and names it."""

@@ -303,21 +303,22 @@ class FigureTable:
         for f in self.figures:
             self.by_passage.setdefault(f.passage_id, []).append(f)
         self._context = [context_words(f.context) for f in self.figures]
-        self._clauses: list[str] | None = None  # normalised, on first use
+        self._normalized: dict[str, list[str]] = {}  # clause or context of every figure, normalised on first use
         self.conflicts: list[tuple[Figure, Figure, float]] = self._find_conflicts()
         self._conflicting: dict[int, list[Figure]] = {}
         for a, b, _ in self.conflicts:
             self._conflicting.setdefault(id(a), []).append(b)
             self._conflicting.setdefault(id(b), []).append(a)
 
-    def matching(self, words: str) -> list[Figure]:
-        """Figures whose clause holds every word of `words` (normalised, split at spaces)."""
-        wanted = list(dict.fromkeys(normalize(words).split()))
+    def matching(self, words: str | list[str], field: str = "clause") -> list[Figure]:
+        """Figures whose `field` (clause, or context: the clause up to the neighbouring figures)
+        holds every word of `words` (a list, or a text split at spaces), normalised."""
+        wanted = list(dict.fromkeys(normalize(words).split() if isinstance(words, str) else words))
         if not wanted:
             return list(self.figures)
-        if self._clauses is None:
-            self._clauses = [normalize(f.clause) for f in self.figures]
-        return [f for f, clause in zip(self.figures, self._clauses) if all(w in clause for w in wanted)]
+        if field not in self._normalized:
+            self._normalized[field] = [normalize(getattr(f, field)) for f in self.figures]
+        return [f for f, text in zip(self.figures, self._normalized[field]) if all(w in text for w in wanted)]
 
     def conflicting(self, figure: Figure) -> list[Figure]:
         return self._conflicting.get(id(figure), [])

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from kb.config import Settings
-from kb.errors import KbError
+from kb.errors import MilvusError
 from kb.normalize import normalize
 from kb.passages import Passage
 from kb.query import Query
@@ -32,13 +32,6 @@ from kb.tokenizer import tokenize
 TEXT_LIMIT = 8192  # characters of passage text stored (a passage is at most KB_WINDOW long)
 BATCH = 512
 TERMS_FILE = "terms.json"  # document frequencies, for the answers' idf weights (kb/answers.py)
-
-
-class MilvusError(KbError):
-    """Milvus cannot be reached or refused an operation."""
-
-    http_status = 503
-    code = "backend_error"
 
 
 def client(settings: Settings):

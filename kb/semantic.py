@@ -22,26 +22,26 @@ def query_vector(model: str, cache: Path, text: str) -> np.ndarray:
     return load(model, cache).queries([text])[0]
 
 
+def require_model(recorded: str | None, settings: Settings) -> None:
+    """ModelMismatch unless the index was embedded with the configured model (whichever backend
+    holds the vectors): query and passage vectors must share one space."""
+    from kb.embeddings import model_name
+
+    wanted = model_name(settings)
+    if recorded != wanted:
+        raise ModelMismatch(f"the index was embedded with {recorded!r} but the configured model is "
+                            f"{wanted!r}: run `kb build` to re-embed, or set KB_MODEL to the index's model")
+
+
 class SemanticSearcher:
     """Nearest passages to a query by cosine. Opening checks that the index was embedded with the
     configured model (ModelMismatch otherwise): query and passage vectors must share one space."""
 
     def __init__(self, folder: Path, settings: Settings, doc_of: dict[str, str]):
-        from kb.embeddings import model_name
-
         self.index = vectors.VectorIndex(folder)
         self.settings = settings
         self._row_docs = [doc_of[pid] for pid in self.index.ids]  # for document filters
-        wanted = model_name(settings)
-        if self.index.model != wanted:
-            raise ModelMismatch(f"the index was embedded with {self.index.model!r} but the configured model is "
-                                f"{wanted!r}: run `kb build` to re-embed, or set KB_MODEL to the index's model")
-
-    @property
-    def model(self):
-        from kb.embeddings import embedder
-
-        return embedder(self.settings)  # loaded once per process, shared by every generation
+        require_model(self.index.model, settings)
 
     def encode(self, text: str) -> np.ndarray:
         return query_vector(self.settings.model, self.settings.cache, text)

@@ -142,10 +142,8 @@ class Series:
 def matching_figures(snapshot: Snapshot, query: Query) -> list[Figure]:
     """Figures whose own words (the clause up to their neighbours) hold every content word of the
     query: 城镇新增就业 matches 城镇新增就业1244万人, not the 5.2% of 城镇调查失业率 beside it."""
-    words = list(dict.fromkeys(content_words(query.content)))
-    if not words:
-        return []
-    return [f for f in snapshot.figures.figures if all(w in normalize(f.context) for w in words)]
+    words = content_words(query.content)
+    return snapshot.figures.matching(words, "context") if words else []
 
 
 def build_series(snapshot: Snapshot, query: Query) -> Series:

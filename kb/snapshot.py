@@ -9,13 +9,13 @@ from pathlib import Path
 
 from kb import keyword, store
 from kb.config import Settings
-from kb.errors import IndexDamaged, KbError, ModelMismatch
+from kb.errors import IndexDamaged, KbError
 from kb.documents import Document
 from kb.normalize import normalize
 from kb.passages import Passage
 from kb.query import Query, parse_query, title_years
 from kb.search import Filter, Results, search
-from kb.semantic import SemanticSearcher
+from kb.semantic import SemanticSearcher, require_model
 
 
 class Snapshot:
@@ -54,14 +54,11 @@ class Snapshot:
 
     def _open_milvus(self) -> None:
         """One collection serves both sides (kb/milvus.py); its vectors must come from the configured model."""
-        from kb.embeddings import model_name
         from kb.milvus import MilvusIndex
 
         self.keyword = MilvusIndex(self.settings, self.generation, self.manifest)
         if self.settings.semantic and self.keyword.has_vectors:
-            if self.manifest.get("model") != model_name(self.settings):
-                raise ModelMismatch(f"the index was embedded with {self.manifest.get('model')!r}, not the configured "
-                                    f"model: run `kb build` to re-embed, or set KB_MODEL to the index's model")
+            require_model(self.manifest.get("model"), self.settings)
             self.vectors = self.keyword
 
     def close(self) -> None:
