@@ -37,24 +37,46 @@ def _answer_span(context: str, text: str, start: int) -> tuple[int, int] | None:
     return best, best + len(text)
 
 
-def import_squad(source: Path, out: Path, contexts: int | None = None) -> ImportReport:
-    """Write `out/corpus/<name>.jsonl` and `out/questions.jsonl` from a SQuAD-format file."""
+def _read(source: Path) -> list[dict]:
+    """The `data` list of a SQuAD-format file; BadSquadFile naming what is wrong otherwise."""
     try:
-        data = json.loads(source.read_text("utf-8"))["data"]
+        root = json.loads(source.read_text("utf-8"))
     except FileNotFoundError:
         raise NotFound(f"no file at {source}") from None
-    except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError) as error:
-        raise BadSquadFile(f"{source.name}: not a SQuAD-format file ({error})") from error
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise BadSquadFile(f"{source.name}: not JSON text ({error})") from error
+    data = root.get("data") if isinstance(root, dict) else None
+    if not isinstance(data, list):
+        raise BadSquadFile(f"{source.name}: not a SQuAD-format file (no 'data' list at the top)")
+    for a, article in enumerate(data):
+        paragraphs = article.get("paragraphs") if isinstance(article, dict) else None
+        if not isinstance(paragraphs, list):
+            raise BadSquadFile(f"{source.name}: data[{a}] has no 'paragraphs' list")
+        for p, paragraph in enumerate(paragraphs):
+            if not isinstance(paragraph, dict) or not isinstance(paragraph.get("context"), str):
+                raise BadSquadFile(f"{source.name}: data[{a}].paragraphs[{p}] has no 'context' text")
+            for q, qa in enumerate(paragraph.get("qas", [])):
+                if not isinstance(qa, dict) or not isinstance(qa.get("question"), str):
+                    raise BadSquadFile(f"{source.name}: data[{a}].paragraphs[{p}].qas[{q}] has no 'question'")
+                if not all(isinstance(x, dict) and isinstance(x.get("text"), str) for x in qa.get("answers", [])):
+                    raise BadSquadFile(f"{source.name}: data[{a}].paragraphs[{p}].qas[{q}] has an answer without 'text'")
+    return data
+
+
+def import_squad(source: Path, out: Path, contexts: int | None = None) -> ImportReport:
+    """Write `out/corpus/<name>.jsonl` and `out/questions.jsonl` from a SQuAD-format file.
+    Paragraphs and questions without an id (SQuAD itself, XQuAD) get one from their position."""
+    data = _read(source)
     (out / "corpus").mkdir(parents=True, exist_ok=True)
     docs, questions = [], []
     repaired = dropped = 0
-    for article in data:
-        for paragraph in article.get("paragraphs", []):
+    for a, article in enumerate(data):
+        for p, paragraph in enumerate(article["paragraphs"]):
             if contexts is not None and len(docs) >= contexts:
                 break
-            doc_id, context = paragraph["id"], paragraph["context"]
+            doc_id, context = str(paragraph.get("id") or f"{source.stem}-{a}-{p}"), paragraph["context"]
             docs.append({"id": doc_id, "title": article.get("title") or doc_id, "text": context})
-            for qa in paragraph.get("qas", []):
+            for q, qa in enumerate(paragraph.get("qas", [])):
                 spans, texts = [], []
                 for answer in qa.get("answers", []):
                     span = _answer_span(context, answer["text"], answer.get("answer_start", 0))
@@ -65,8 +87,9 @@ def import_squad(source: Path, out: Path, contexts: int | None = None) -> Import
                     spans.append(list(span))
                     texts.append(answer["text"])
                 if spans:
-                    questions.append({"id": qa["id"], "question": qa["question"], "answers": sorted(set(texts)),
-                                      "evidence": None, "doc_id": doc_id, "spans": spans})
+                    questions.append({"id": str(qa.get("id") or f"{doc_id}-q{q}"), "question": qa["question"],
+                                      "answers": sorted(set(texts)), "evidence": None, "doc_id": doc_id,
+                                      "spans": spans})
     name = source.stem
     with (out / "corpus" / f"{name}.jsonl").open("w", encoding="utf-8") as handle:
         for doc in docs:
