@@ -250,8 +250,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(summary)
     else:
-        print("  ".join(f"{k}={v}" for k, v in summary.items()))
+        print("  ".join(f"{k}={v}" for k, v in summary.items() if not isinstance(v, dict)))
+        for name, table in ((k, v) for k, v in summary.items() if isinstance(v, dict)):
+            print(f"{name}: " + " · ".join(f"{key} {_cell_text(row)}" for key, row in table.items()))
     return EXIT_OK
+
+
+def _cell_text(row) -> str:
+    if isinstance(row, dict) and "n" in row and "right" in row:
+        return f"{row['right']}/{row['n']}"
+    return json.dumps(row, ensure_ascii=False) if isinstance(row, dict) else str(row)
 
 
 def _common(json_output: bool) -> argparse.ArgumentParser:

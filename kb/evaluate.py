@@ -14,7 +14,7 @@ from pathlib import Path
 
 from kb.normalize import normalize
 from kb.errors import BadInput, NotFound
-from kb.semantic import query_vector
+from kb.semantic import forget_text_vectors, query_vector
 from kb.snapshot import Snapshot
 
 
@@ -160,19 +160,51 @@ def _accepted(text: str, answers: list[str]) -> bool:
     return any(_squash(normalize(a)).replace(",", "") in clean for a in answers)
 
 
+def answer_type(answers: list[str]) -> str:
+    """The kind of answer a gold answer is: quantity, date, identifier, person or passage."""
+    from kb.candidates import IDENTIFIER
+    from kb.figures import parse_quantities
+    from kb.textspans import DATE
+    from kb.tokenizer import pos_tagger
+
+    gold = normalize(answers[0]).strip() if answers else ""
+    if IDENTIFIER.fullmatch(gold):
+        return "identifier"
+    if DATE.fullmatch(gold):
+        return "date"
+    if parse_quantities(gold):
+        return "quantity"
+    words = list(pos_tagger().cut(gold))
+    if words and all(w.flag == "nr" for w in words):
+        return "person"
+    return "passage"
+
+
+def _tally(table: dict, key: str, ok: bool) -> None:
+    row = table.setdefault(key, {"n": 0, "right": 0})
+    row["n"] += 1
+    row["right"] += ok
+
+
 def answer_summary(snapshot: Snapshot, items: list[dict], results: list[ItemResult], mode: str) -> dict:
-    """Runs `ask` on each question; records into `results[i].extra` and returns the metrics."""
+    """Runs `ask` on each question; records into `results[i].extra` and returns the metrics, with
+    accuracy by gold answer type and by question language, and which kind each type was asked as."""
     from kb.answers import Answer, ask
 
     right = wrong_unanswerable = n_answerable = unanswerable = cited = figure_n = figure_exact = 0
     latencies = []
+    by_type: dict[str, dict] = {}
+    by_language: dict[str, dict] = {}
+    confusion: dict[str, dict[str, int]] = {}
     for item, result in zip(items, results):
-        query_vector.cache_clear()  # time the whole answer, query encoding included
+        query_vector.cache_clear()  # time the whole answer, query and sentence encoding included
+        forget_text_vectors()
         began = time.perf_counter()
         try:
-            answer = ask(snapshot, item["question"], mode=mode)
+            query = snapshot.parse(item["question"])
+            answer = ask(snapshot, query, mode=mode)
         except BadInput:
-            answer = Answer(item["question"], "", False, "")
+            query, answer = None, Answer(item["question"], "", False, "")
         latencies.append((time.perf_counter() - began) * 1000)
         passage = snapshot.passages[answer.evidence.passage_id] if answer.found and answer.evidence else None
         if item.get("answers"):
@@ -187,6 +219,11 @@ def answer_summary(snapshot: Snapshot, items: list[dict], results: list[ItemResu
             unanswerable += 1
             ok = not answer.found
             wrong_unanswerable += not ok
+        gold_type = answer_type(item["answers"]) if item.get("answers") else "unanswerable"
+        _tally(by_type, gold_type, ok)
+        _tally(by_language, query.language if query else "refused", ok)
+        asked = confusion.setdefault(gold_type, {})
+        asked[answer.kind or "refused"] = asked.get(answer.kind or "refused", 0) + 1
         result.passed = ok
         result.returned = f"{answer.text or '(not found)'} · {result.returned}"
         result.extra = {"answer": answer.text, "found": answer.found, "confidence": answer.confidence}
@@ -195,8 +232,14 @@ def answer_summary(snapshot: Snapshot, items: list[dict], results: list[ItemResu
             "figure_questions": figure_n,
             "figure_exact_match": round(figure_exact / figure_n, 4) if figure_n else None,
             "unanswerable_correct": round(1 - wrong_unanswerable / unanswerable, 4) if unanswerable else None,
+            "per_answer_type": _rates(by_type), "per_language": _rates(by_language),
+            "answer_type_asked_as": confusion,
             "answer_latency_ms_p50": round(statistics.median(latencies), 1),
             "answer_latency_ms_p95": round(percentile(latencies, 95), 1)}
+
+
+def _rates(table: dict) -> dict:
+    return {key: row | {"accuracy": round(row["right"] / row["n"], 4)} for key, row in sorted(table.items())}
 
 
 def claim_results(snapshot: Snapshot, items: list[dict], mode: str) -> list[ItemResult]:
