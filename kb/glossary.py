@@ -36,16 +36,29 @@ def _variants(word: str) -> list[str]:
 
 def translate(query: str) -> list[str]:
     """Chinese terms for the English phrases in `query`, longest phrase first at each word."""
+    found: list[str] = []
+    for _, chinese in _matches(query):
+        found.extend(t for t in chinese if t not in found)
+    return found
+
+
+def covered(query: str) -> set[str]:
+    """The English words of `query` (lower case, as `_WORD` cuts them) that a glossary phrase covers."""
+    return {part for words, _ in _matches(query) for word in words for part in word.split("'")}
+
+
+def _matches(query: str) -> list[tuple[list[str], list[str]]]:
+    """(English words, Chinese terms) of each glossary phrase found in `query`, longest first at each word."""
     words = _WORD.findall(query.lower().replace("’", "'"))
     table = glossary()
     longest = max((len(k) for k in table), default=1)
-    found: list[str] = []
+    found = []
     i = 0
     while i < len(words):
         for n in range(min(longest, len(words) - i), 0, -1):
             match = _lookup(table, words[i:i + n])
             if match:
-                found.extend(t for t in match if t not in found)
+                found.append((words[i:i + n], match))
                 i += n
                 break
         else:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from kb.documents import Document
 from kb.errors import BadInput
 from kb.fusion import rrf
+from kb.glossary import covered
 from kb.highlight import spans
 from kb.passages import Passage
 from kb.query import Query
@@ -19,6 +20,8 @@ MODES = ("hybrid", "keyword", "semantic")
 # Headings repeat what the section field already carries, and captions are short: both would
 # otherwise win on short queries and push body text (where the facts are) down the list.
 KIND_WEIGHT = {"body": 1.0, "heading": 0.5, "caption": 0.5}
+# Chosen on the train part of XQuAD-English and CMRC 2018 (bench/bench_fusion.py); 1 = the share itself.
+KEYWORD_TRUST_POWER = 1.0
 
 
 @dataclass
@@ -97,12 +100,32 @@ def ranked(snapshot: Snapshot, query: Query, mode: str, depth: int, allowed: set
     if mode == "semantic":
         order = near
     else:
-        order = rrf([[pid for pid, _ in keyword], [pid for pid, _ in near]], k=snapshot.settings.rrf_k, depth=depth)
+        order = rrf([[pid for pid, _ in keyword], [pid for pid, _ in near]], k=snapshot.settings.rrf_k, depth=depth,
+                    weights=[keyword_weight(snapshot, query), 1.0])
     out = []
     for pid, score in order:
         hits[pid].score = score
         out.append(hits[pid])
     return out
+
+
+def keyword_weight(snapshot: Snapshot, query: Query) -> float:
+    """How far the keyword list may be trusted in fusion: `term_share` raised to
+    KEYWORD_TRUST_POWER. An English question over Chinese text has few known terms, and a keyword
+    list built on the rest is noise that would pull good vector hits down."""
+    return term_share(snapshot, query) ** KEYWORD_TRUST_POWER
+
+
+def term_share(snapshot: Snapshot, query: Query) -> float:
+    """The share of the query's terms the keyword side can use: terms the index knows, and
+    English words the glossary translates (kb/glossary.py; the translations are terms too)."""
+    terms = query.terms + query.phrases
+    if not terms:
+        return 0.0
+    unknown_idf = snapshot.keyword.idf("\x00never-a-term\x00")
+    translated = covered(query.text)
+    known = sum(1 for t in terms if t in translated or snapshot.keyword.idf(t) < unknown_idf)
+    return known / len(terms)
 
 
 def by_kind(snapshot: Snapshot, ranking: list[tuple[str, float]]) -> list[tuple[str, float]]:

@@ -1,0 +1,86 @@
+"""How much the keyword list should count in hybrid fusion (kb/search.py `keyword_weight`).
+
+    python bench/bench_fusion.py                       # XQuAD en + zh, CMRC 2018 trial + dev
+
+For every question the keyword and vector rankings are computed once; fusion is then replayed
+with the keyword list weighted by (share of query terms the index knows) ** power, for several
+powers, and with the plain unweighted RRF. hit@5 is reported per set and per part (contexts split
+as in bench/train_answers.py): the power is chosen on the train parts, the test parts are reported.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+from train_answers import SETS, split_of  # noqa: E402
+
+POWERS = (0.0, 0.5, 1.0, 2.0, 4.0)  # 0.0: weight 1 always, the plain RRF of before
+
+
+def rankings(name: str, workdir: Path) -> list[dict]:
+    from kb.build import build
+    from kb.config import Settings
+    from kb.evaluate import is_relevant
+    from kb.search import by_kind, term_share
+    from kb.snapshot import Snapshot
+    from kb.squad import import_squad
+
+    source, _, split = SETS[name]
+    folder = workdir / name
+    import_squad(source, folder)
+    settings = Settings.from_env(index=folder / "index", corpus=folder / "corpus")
+    build(settings)
+    snapshot = Snapshot(settings)
+    depth = settings.rrf_depth
+    out = []
+    for line in (folder / "questions.jsonl").read_text("utf-8").splitlines():
+        item = json.loads(line)
+        query = snapshot.parse(item["question"])
+        keyword = [p for p, _ in by_kind(snapshot, snapshot.keyword.search(query, depth * 2, snapshot.normalized_text))]
+        near = [p for p, _ in by_kind(snapshot, snapshot.vectors.nearest(query.text, depth * 2))][:depth]
+        share = term_share(snapshot, query)
+        relevant = {p for p in set(keyword) | set(near) if is_relevant(snapshot.passages[p], item)}
+        out.append({"part": split_of(item["doc_id"], split)[0], "keyword": keyword, "near": near,
+                    "share": share, "relevant": sorted(relevant)})
+    snapshot.close()
+    return out, settings
+
+
+def hit5(rows: list[dict], power: float, settings) -> float:
+    from kb.fusion import rrf
+
+    hits = 0
+    for r in rows:
+        weights = [r["share"] ** power, 1.0]  # 0 ** 0 = 1: power 0 is the unweighted RRF
+        order = [p for p, _ in rrf([r["keyword"], r["near"]], k=settings.rrf_k, depth=settings.rrf_depth,
+                                   weights=weights)]
+        hits += bool(set(order[:5]) & set(r["relevant"]))
+    return round(hits / len(rows), 4) if rows else None
+
+
+def main() -> None:
+    table = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in SETS:
+            rows, settings = rankings(name, Path(tmp))
+            for part in ("train", "calibrate", "test"):
+                chosen = [r for r in rows if r["part"] == part]
+                if not chosen:
+                    continue
+                line = {"n": len(chosen), "keyword": _single(chosen, "keyword"), "semantic": _single(chosen, "near")}
+                line |= {f"hybrid^{p}": hit5(chosen, p, settings) for p in POWERS}
+                table[f"{name}/{part}"] = line
+                print(f"{name}/{part}", json.dumps(line), flush=True)
+    print(json.dumps(table, indent=1))
+
+
+def _single(rows: list[dict], which: str) -> float:
+    return round(sum(bool(set(r[which][:5]) & set(r["relevant"])) for r in rows) / len(rows), 4)
+
+
+if __name__ == "__main__":
+    main()
