@@ -7,23 +7,23 @@ compares the figures of a claim with the figures the corpus states about the sam
 """
 from __future__ import annotations
 
-import math
+import dataclasses
 import re
 from dataclasses import dataclass, field
 
-from kb.figures import Figure, clauses, compatible, context_words, parse_quantities, slot
-from kb.normalize import normalize
-from kb.query import Query, content_words, untranslated_english
+
+from kb.answer_model import answer_model
+from kb.candidates import Candidate
+from kb.features import Coverage, candidates_and_rows, words_of
+from kb.figures import Figure, clauses, compatible, parse_quantities
+from kb.query import Query
 from kb.search import Hit
 from kb.series import read_figure, wanted_stance, wanted_years
 from kb.snapshot import Snapshot
-from kb.textspans import DATE, sentence_around, sentence_spans
-from kb.tokenizer import pos_tagger, tokenize
+from kb.textspans import sentence_spans
 
-# Confidence below which `ask` says "not found"; set by measurement (docs/benchmarks.md).
-MIN_CONFIDENCE = 0.40
-# A corpus figure speaks to a claim's figure when the claim's context words are covered this well.
-MIN_CLAIM_MATCH = 0.5
+# How many of the best figures may be passed over for one of the stance and year a question asks.
+STANCE_DEPTH = 3
 SEARCH_DEPTH = 8
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
@@ -78,52 +78,6 @@ class Verdict:
     figures: list[FigureCheck] = field(default_factory=list)
 
 
-def _max_idf(snapshot: Snapshot) -> float:
-    n = max(snapshot.keyword.size, 1)
-    return math.log(1 + (n + 0.5) / 0.5)
-
-
-class Scorer:
-    """How well a piece of text covers a set of words, each weighted by its idf. Question words
-    the corpus lacks (and English words the glossary cannot translate) weigh the most."""
-
-    def __init__(self, snapshot: Snapshot, words: list[str], head: str | None = None):
-        self.weights = {w: snapshot.keyword.idf(w) for w in dict.fromkeys(words)}
-        if head in self.weights:
-            self.weights[head] *= 2  # the head noun names what is counted
-        self.total = sum(self.weights.values())
-
-    @classmethod
-    def for_query(cls, snapshot: Snapshot, query: Query) -> "Scorer":
-        return cls._with_unknown(snapshot, query.content_words, query.untranslated)
-
-    @classmethod
-    def for_text(cls, snapshot: Snapshot, text: str) -> "Scorer":
-        return cls._with_unknown(snapshot, content_words(text), untranslated_english(text))
-
-    @classmethod
-    def _with_unknown(cls, snapshot: Snapshot, words: list[str], untranslated: list[str]) -> "Scorer":
-        scorer = cls(snapshot, words)
-        scorer.total += len(untranslated) * _max_idf(snapshot)
-        return scorer
-
-    def coverage(self, text: str) -> float:
-        if not self.total:
-            return 0.0
-        norm = normalize(text)
-        return sum(weight for word, weight in self.weights.items() if word in norm) / self.total
-
-
-def _head_agrees(counts: str, target: list[str]) -> bool:
-    """Whether the last word of what a figure counts is one of the words the question counts."""
-    words = [t.text for t in tokenize(counts) if t.main and _HAN.search(t.text)]
-    return bool(words) and words[-1] in target
-
-
-def _prior(rank: int) -> float:
-    return 1.0 / rank
-
-
 def _evidence(snapshot: Snapshot, passage_id: str, start: int, end: int, **extra) -> Evidence:
     passage = snapshot.passages[passage_id]
     doc = snapshot.documents.get(passage.doc_id)
@@ -144,104 +98,59 @@ def _of_named_years(snapshot: Snapshot, query: Query, hits: list[Hit]) -> list[H
 
 
 def ask(snapshot: Snapshot, question: Query | str, mode: str = "hybrid") -> Answer:
-    """The answer to `question`, cited, or "not found" with the closest passages."""
+    """The answer to `question`, cited, or "not found" with the closest passages. The candidates
+    of the top passages (kb/candidates.py) are scored by the learned model (kb/answer_model.py):
+    the best one answers, when the model finds the corpus likely to hold an answer at all. A
+    question that wants a figure, date, name or number gets the best one of that kind from the
+    chosen sentence; the sentence is the answer when it holds none."""
     query = question if isinstance(question, Query) else snapshot.parse(question)
     hits = _of_named_years(snapshot, query, snapshot.search(query, k=SEARCH_DEPTH, mode=mode).hits)
-    scorer = Scorer.for_query(snapshot, query)
-    if query.kind == "quantity":
-        answer = _best_figure(snapshot, query, hits, scorer)
-    else:
-        answer = _best_sentence(snapshot, query, hits, scorer)
-    answer.passages = hits[:5]
-    if answer.confidence < MIN_CONFIDENCE or not answer.text:
-        return Answer(query.text, query.kind, False, "", confidence=round(answer.confidence, 3), passages=hits[:5],
+    candidates, rows, vectors = candidates_and_rows(snapshot, query, hits)
+    model = answer_model(vectors)
+    scores = model.scores(rows)
+    confidence = round(model.answerable(rows, scores), 3)
+    if not candidates or confidence < model.threshold(query.language):
+        return Answer(query.text, query.kind, False, "", confidence=confidence, passages=hits[:5],
                       note="not found in the corpus; the closest passages are listed")
+    ranked = [c for _, c in sorted(zip(scores, candidates), key=lambda sc: -sc[0])]
+    chosen = ranked[0]
+    typed = [c for c in ranked if c.kind == query.kind and c.sentence_start == chosen.sentence_start
+             and c.passage_id == chosen.passage_id]
+    if query.kind == "quantity" and typed:
+        answer = _figure_answer(snapshot, query, [c for c in ranked if c.kind == "quantity"], typed[0])
+    elif typed:
+        answer = Answer(query.text, query.kind, True, typed[0].text, evidence=_sentence_evidence(snapshot, typed[0]))
+    else:
+        answer = Answer(query.text, query.kind, True, chosen.sentence.strip(), evidence=_sentence_evidence(snapshot, chosen))
+    answer.confidence = confidence
+    answer.passages = hits[:5]
     return answer
 
 
-def _best_figure(snapshot: Snapshot, query: Query, hits: list[Hit], scorer: Scorer) -> Answer:
-    family, unit, target = query.unit_family, query.unit, query.target
-    counted = Scorer(snapshot, target, head=target[-1] if target else None)
-    scored = []
-    for rank, hit in enumerate(hits, 1):
-        passage = hit.passage
-        for f in snapshot.figures.by_passage.get(passage.id, []):
-            if family and f.family != family:
-                continue
-            s0, s1 = sentence_around(passage.text, f.clause_start - passage.start, f.clause_end - passage.start)
-            sentence = scorer.coverage(passage.text[s0:s1])
-            if target:
-                # the counted noun is best found next to the figure; named elsewhere in its
-                # sentence (课题 … 共立项15项) it still counts for something
-                own = max(counted.coverage(f.counts), 0.6 * counted.coverage(passage.text[s0:s1]))
-                if not _head_agrees(f.counts, target):
-                    own *= 0.7  # 示范区1个 does not answer 多少个示范镇街, however much else matches
-                confidence = 0.25 * sentence + 0.15 * scorer.coverage(f.context) + 0.35 * own + 0.25 * _prior(rank)
-            else:
-                confidence = 0.4 * sentence + 0.35 * scorer.coverage(f.context) + 0.25 * _prior(rank)
-            scored.append((confidence + (0.1 if unit and f.unit == unit else 0.0), confidence, f))
-    if not scored:
-        return Answer(query.text, "quantity", False, "")
-    best_conf, best, reading = _of_wanted_stance(snapshot, query, scored)
-    answer = Answer(query.text, "quantity", True, best.text, best.value, best.unit, best.qualifier,
-                    round(best_conf, 3), _figure_evidence(snapshot, best), stance=reading.stance, year=reading.year)
-    answer.conflicts = [_figure_evidence(snapshot, other) for other in snapshot.figures.conflicting(best)]
+def _sentence_evidence(snapshot: Snapshot, c: Candidate) -> Evidence:
+    return _evidence(snapshot, c.passage_id, c.sentence_start, c.sentence_end)
+
+
+def _figure_answer(snapshot: Snapshot, query: Query, figures: list[Candidate], best: Candidate) -> Answer:
+    """`best`, or when the question asks for an outcome or a target, or names a year, the first
+    of the next best figures (in the model's order) that is of that stance and year (kb/series.py).
+    With the figures the corpus sets against it."""
+    reading = read_figure(snapshot, best.figure)
+    stance, years = wanted_stance(query), wanted_years(query)
+    if (stance and reading.stance != stance) or (years and reading.year not in years):
+        for c in figures[:STANCE_DEPTH]:
+            other = read_figure(snapshot, c.figure)
+            if (stance is None or other.stance == stance) and (not years or other.year in years):
+                best, reading = c, other
+                break
+    f = best.figure
+    answer = Answer(query.text, "quantity", True, f.text, f.value, f.unit, f.qualifier,
+                    evidence=_figure_evidence(snapshot, f), stance=reading.stance, year=reading.year)
+    answer.conflicts = [_figure_evidence(snapshot, other) for other in snapshot.figures.conflicting(f)]
     if answer.conflicts:
         others = "、".join(c.figure for c in answer.conflicts)
-        answer.note = f"the sources disagree: {best.text} here, {others} elsewhere"
+        answer.note = f"the sources disagree: {f.text} here, {others} elsewhere"
     return answer
-
-
-def _of_wanted_stance(snapshot: Snapshot, query: Query, scored: list[tuple[float, float, Figure]]):
-    """The best candidate of the kind the question asks for — an outcome or a target, when its
-    words say, and about the year it names (kb/series.py) — if one is confident enough; else the
-    best of all. With its reading."""
-    ranked = sorted(scored, key=lambda item: -item[0])
-    stance, years = wanted_stance(query), wanted_years(query)
-    for _, confidence, figure in ranked if stance or years else []:
-        if confidence < MIN_CONFIDENCE:
-            break
-        reading = read_figure(snapshot, figure)
-        if (stance is None or reading.stance == stance) and (not years or reading.year in years):
-            return confidence, figure, reading
-    _, confidence, figure = ranked[0]
-    return confidence, figure, read_figure(snapshot, figure)
-
-
-def _best_sentence(snapshot: Snapshot, query: Query, hits: list[Hit], scorer: Scorer) -> Answer:
-    best, kind = None, query.kind
-    for rank, hit in enumerate(hits, 1):
-        text = hit.passage.text
-        for start, end in sentence_spans(text):
-            sentence = text[start:end]
-            extracted = _extract(kind, sentence)
-            if kind != "passage" and not extracted:
-                continue
-            confidence = 0.7 * scorer.coverage(sentence) + 0.3 * _prior(rank)
-            if best is None or confidence > best[0]:
-                best = (confidence, hit.passage, start, end, extracted or sentence.strip())
-    if best is None:
-        return Answer(query.text, kind, False, "")
-    confidence, passage, start, end, text = best
-    evidence = _evidence(snapshot, passage.id, passage.start + start, passage.start + end)
-    return Answer(query.text, kind, True, text, confidence=round(confidence, 3), evidence=evidence)
-
-
-def _extract(kind: str, sentence: str) -> str:
-    if kind == "date":
-        m = DATE.search(sentence)
-        return m.group() if m else ""
-    if kind == "person":
-        names, current = [], ""
-        for w in pos_tagger().cut(sentence):
-            if w.flag == "nr":
-                current += w.word  # jieba splits 甘绮霞 into 甘 + 绮霞
-            elif current:
-                names.append(current)
-                current = ""
-        names += [current] if current else []
-        return "、".join(dict.fromkeys(n for n in names if len(n) >= 2))
-    return ""
 
 
 # --- claims -----------------------------------------------------------------------------------
@@ -253,14 +162,13 @@ def verify(snapshot: Snapshot, claim: Query | str, mode: str = "hybrid") -> Verd
     query = claim if isinstance(claim, Query) else snapshot.parse(claim)
     claim = query.text
     hits = _of_named_years(snapshot, query, snapshot.search(query, k=SEARCH_DEPTH, mode=mode).hits)
-    stated = [(c.start, q, slot(c.text, q, [o for o in parse_quantities(c.text) if o is not q]))
-              for c in clauses(claim) for q in parse_quantities(c.text)]
-    verdict = Verdict(claim, "not_found", [q.surface for _, q, _ in stated], passages=hits[:5])
+    stated = [(c.start, q) for c in clauses(claim) for q in parse_quantities(c.text)]
+    verdict = Verdict(claim, "not_found", [q.surface for _, q in stated], passages=hits[:5])
     if not stated:
         return _verify_text(snapshot, query, hits, verdict)
     outcomes = []
-    for at, quantity, context in stated:
-        matches = _matching_figures(snapshot, claim, quantity, context, hits)
+    for at, quantity in stated:
+        matches = _matching_figures(snapshot, query, quantity, hits)
         check = FigureCheck(quantity.surface, at + quantity.start, at + quantity.end, "not_found")
         verdict.figures.append(check)
         if not matches:
@@ -278,38 +186,41 @@ def verify(snapshot: Snapshot, claim: Query | str, mode: str = "hybrid") -> Verd
     return verdict
 
 
-def _matching_figures(snapshot: Snapshot, claim: str, quantity, context: str, hits: list[Hit]) -> list[Figure]:
-    """Corpus figures of the same kind whose surroundings cover the claim's words about this one;
-    the best match and any as good, plus the figures the corpus itself sets against them."""
-    scorer = Scorer.for_text(snapshot, context) if context_words(context) else Scorer.for_text(snapshot, claim)
-    whole = Scorer.for_text(snapshot, claim)
-    scored = []
-    for hit in hits:
-        passage = hit.passage
-        for f in snapshot.figures.by_passage.get(passage.id, []):
-            if f.family != quantity.family:
-                continue
-            s0, s1 = sentence_around(passage.text, f.clause_start - passage.start, f.clause_end - passage.start)
-            sentence = passage.text[s0:s1]
-            score = 0.5 * scorer.coverage(f.context) + 0.3 * scorer.coverage(sentence) + 0.2 * whole.coverage(sentence)
-            scored.append((score, f))
-    if not scored:
+def _matching_figures(snapshot: Snapshot, query: Query, quantity, hits: list[Hit]) -> list[Figure]:
+    """Corpus figures that speak to one figure of a claim: the claim is read as the question it
+    answers (its figure replaced by 多少 and the unit), the answer model scores the corpus's figures
+    of that unit family, and the best is taken, if the model finds the corpus likely to speak to
+    it; with the figures the corpus itself sets against it (kb/figures.py conflicts)."""
+    asked = dataclasses.replace(query, kind="quantity", unit_family=quantity.family, unit=quantity.unit or None,
+                                text=_as_question(query.text, quantity), normalized=_as_question(query.normalized, quantity))
+    candidates, rows, vectors = candidates_and_rows(snapshot, asked, hits)
+    model = answer_model(vectors)
+    scores = model.scores(rows)
+    if not candidates or model.answerable(rows, scores) < model.threshold(query.language):
         return []
-    top = max(score for score, _ in scored)
-    if top < MIN_CLAIM_MATCH:
+    figures = [(score, c.figure) for score, c in zip(scores, candidates)
+               if c.kind == "quantity" and c.figure.family == quantity.family]
+    if not figures:
         return []
-    chosen = [f for score, f in scored if score >= top - 0.05]
-    for f in list(chosen):
-        chosen += [g for g in snapshot.figures.conflicting(f) if g not in chosen]
-    return chosen
+    best = max(figures, key=lambda sf: sf[0])[1]
+    return [best] + [g for g in snapshot.figures.conflicting(best) if g is not best]
+
+
+def _as_question(text: str, quantity) -> str:
+    """The claim with one figure's number asked for: 创建示范村64个 → 创建示范村多少个."""
+    surface = quantity.surface
+    if surface not in text:
+        return text
+    asked = ("多少" + quantity.unit) if _HAN.search(text) else "how many"
+    return text.replace(surface, asked, 1)
 
 
 def _verify_text(snapshot: Snapshot, query: Query, hits: list[Hit], verdict: Verdict) -> Verdict:
     """A claim with no figure: supported only when one sentence covers nearly all its words."""
-    scorer = Scorer.for_text(snapshot, query.text)
+    coverage = Coverage(words_of(query.content), snapshot.keyword.idf)
     for hit in hits[:3]:
         for start, end in sentence_spans(hit.passage.text):
-            if scorer.coverage(hit.passage.text[start:end]) >= 0.9:
+            if coverage(hit.passage.text[start:end]) >= 0.9:
                 verdict.verdict = "supported"
                 verdict.evidence.append(_evidence(snapshot, hit.passage.id, hit.passage.start + start,
                                                   hit.passage.start + end, status="supports"))

@@ -8,7 +8,7 @@ from functools import cached_property
 
 from kb.errors import BadInput, TooLarge
 from kb.figures import UNIT_MAGNITUDE, UNITS, unit_family
-from kb.glossary import glossary, translate
+from kb.glossary import translate
 from kb.normalize import is_text, normalize
 from kb.tokenizer import pos_tagger, tokenize
 
@@ -24,6 +24,7 @@ _REPORT_NAME = re.compile(_REPORT_YEAR.pattern + r"(?:中|里|说|提出|指出|
 _QUANTITY_WORDS = re.compile(r"多少|几[个名人场次条份篇项件宗支户间家位]|数量|总额|金额|规模|比例|百分之几|多大|"
                              r"how many|how much|what percentage|what share|number of|amount of", re.I)
 _DATE_WORDS = re.compile(r"什么时候|何时|哪一年|哪年|几月|哪天|日期|when\b|what year|what date", re.I)
+_IDENTIFIER_WORDS = re.compile(r"热线|电话|号码|编号|代码|邮编|hotline|phone|telephone|number to call|code\b", re.I)
 _PERSON_WORDS = re.compile(r"谁|哪位|who\b|whom\b", re.I)
 # 多少 or 几 before a measure word or unit of kb/figures.py: 多少个, 几场, 多少万元, 多少亩
 _ASKED_UNIT = re.compile(r"(?:多少|几)(" + "|".join(re.escape(u) for u in UNITS) + ")")
@@ -33,9 +34,6 @@ _PEOPLE_WORDS = re.compile(r"how many (?:\w+ )?(?:women|people|persons|children|
                            r"students|lecturers|doctors|experts)", re.I)
 _SESSION_WORDS = re.compile(r"how many (?:\w+ ){0,2}(?:sessions|times|events|activities|meetings|lectures|visits)", re.I)
 
-_EN_STOP = frozenset("""how many much what which who whom when where why is are was were be been being do does
-did have has had the a an of in on at for to by with from and or that this these those there their its it as into
-during about per than more over under all any each our we they you your he she his her them city foshan""".split())
 _EN_PHRASE_END = frozenset("did do does were was are is have has had in on at for to by with from that which who "
                            "during were will would can could get got obtain obtained".split())
 _NOUNISH = ("n", "b", "a", "j", "l", "x", "vn", "an", "ng", "s")
@@ -53,7 +51,7 @@ class Query:
     pairs: list[tuple[str, str]]  # adjacent main words, for the keyword side's proximity bonus
     years: set[str]  # the years whose reports it is about
     content: str  # normalised, without the words naming a report by its year
-    kind: str  # what an answer must be: quantity | date | person | passage
+    kind: str  # what an answer must be: quantity | date | person | identifier | passage
     unit_family: str | None = None  # the kind of unit a quantity question asks for (people, money …)
     unit: str | None = None  # the exact unit, where it says (个, 万元 → 元)
 
@@ -62,14 +60,6 @@ class Query:
         """The noun phrase a quantity question counts, its head noun last (see `counted_phrase`)."""
         return counted_phrase(self.text)
 
-    @cached_property
-    def content_words(self) -> list[str]:
-        """The words an answer's sentence should cover (see `content_words`)."""
-        return content_words(self.content)
-
-    @cached_property
-    def untranslated(self) -> list[str]:
-        return untranslated_english(self.content)
 
 
 def parse_query(text: str, max_chars: int = 1000) -> Query:
@@ -131,6 +121,8 @@ def title_years(title: str) -> set[str]:
 
 
 def question_kind(text: str) -> str:
+    if _IDENTIFIER_WORDS.search(text):
+        return "identifier"  # 热线电话是多少 asks for a number to dial, not a count
     if _QUANTITY_WORDS.search(text):
         return "quantity"
     if _DATE_WORDS.search(text):
@@ -163,13 +155,6 @@ def content_words(text: str) -> list[str]:
     for chinese in translate(text):
         words += [t.text for t in tokenize(chinese) if t.main]
     return words
-
-
-def untranslated_english(text: str) -> list[str]:
-    """English content words of `text` that no glossary entry covers."""
-    known = {w for phrase in glossary() for w in phrase}
-    words = re.findall(r"[a-z]+", text.lower())
-    return [w for w in words if w not in _EN_STOP and w not in known and w.rstrip("s") not in known and len(w) > 2]
 
 
 def counted_phrase(text: str) -> list[str]:

@@ -2,6 +2,8 @@
 model (kb/embeddings.py), which loads on the first query, not when the generation opens."""
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 
@@ -20,6 +22,35 @@ def query_vector(model: str, cache: Path, text: str) -> np.ndarray:
     from kb.embeddings import load
 
     return load(model, cache).queries([text])[0]
+
+
+_TEXT_VECTORS: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+_TEXT_VECTORS_MAX = 50_000  # sentences and clauses of recently answered passages (~75 MB at 384 dims)
+_TEXT_LOCK = threading.Lock()
+
+
+def text_vectors(model: str, cache: Path, texts: list[str]) -> np.ndarray:
+    """Passage-side vectors of short texts (the sentences and clauses answers are chosen from),
+    the ones seen recently kept: the same passages answer many questions."""
+    from kb.embeddings import load
+
+    with _TEXT_LOCK:
+        known = {t: _TEXT_VECTORS[(model, t)] for t in texts if (model, t) in _TEXT_VECTORS}
+    missing = [t for t in dict.fromkeys(texts) if t not in known]
+    if missing:
+        known |= dict(zip(missing, load(model, cache).passages(missing)))
+        with _TEXT_LOCK:
+            for t in missing:
+                _TEXT_VECTORS[(model, t)] = known[t]
+            while len(_TEXT_VECTORS) > _TEXT_VECTORS_MAX:
+                _TEXT_VECTORS.popitem(last=False)
+    return np.stack([known[t] for t in texts]) if texts else np.zeros((0, 0), dtype=np.float32)
+
+
+def forget_text_vectors() -> None:
+    """Empty the cache of `text_vectors` (kb eval times answers as if their passages were new)."""
+    with _TEXT_LOCK:
+        _TEXT_VECTORS.clear()
 
 
 def require_model(recorded: str | None, settings: Settings) -> None:

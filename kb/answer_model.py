@@ -1,0 +1,80 @@
+"""The learned answer scorer, trained on public data only by bench/train_answers.py and shipped as
+kb/data/answer_model.json. Two linear models over kb/features.py's features:
+
+- the chooser scores each candidate of a question; the best one answers (trained listwise: a
+  softmax over each question's candidates, so that scores compare candidates of one question);
+- the answerability model reads the question's best scores and gives the calibrated probability
+  that the corpus holds the answer at all; below the threshold for the question's language
+  (chosen on held-out data to refuse 90% of questions whose context is absent) `kb ask` says
+  "not found".
+
+Two variants of both: one for generations with vectors, one trained without the cosine features
+for keyword-only generations."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+
+from kb.errors import ModelError
+from kb.features import NAMES, question_row
+
+MODEL_FILE = "answer_model.json"
+COSINES = tuple(n for n in NAMES if "cos" in n)  # what a keyword-only generation cannot compute
+
+
+@dataclass(frozen=True)
+class Linear:
+    """w · (x - mean) / scale + intercept."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+
+    def __call__(self, rows: np.ndarray) -> np.ndarray:
+        return ((rows - self.mean) / self.scale) @ self.coef + self.intercept
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Linear":
+        return cls(np.asarray(data["mean"]), np.asarray(data["scale"]), np.asarray(data["coef"]),
+                   float(data.get("intercept", 0.0)))
+
+
+@dataclass(frozen=True)
+class AnswerModel:
+    chooser: Linear
+    answerability: Linear
+    thresholds: dict[str, float]  # by question language: below this probability, "not found"
+
+    def scores(self, rows: np.ndarray) -> np.ndarray:
+        """A score per candidate row; only their order within one question means anything."""
+        return self.chooser(rows) if len(rows) else np.zeros(0)
+
+    def answerable(self, rows: np.ndarray, scores: np.ndarray) -> float:
+        """P(the corpus holds the answer), from the question's candidates and their scores."""
+        if not len(rows):
+            return 0.0
+        return float(1.0 / (1.0 + np.exp(-self.answerability(question_row(rows, scores)[None, :])[0])))
+
+    def threshold(self, language: str) -> float:
+        return self.thresholds.get(language, max(self.thresholds.values()))
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "AnswerModel":
+        if tuple(data["features"]) != NAMES:
+            raise ModelError(f"the answer model was trained on features {tuple(data['features'])}, kb computes "
+                             f"{NAMES}: run bench/train_answers.py to retrain it")
+        return cls(Linear.from_dict(data["chooser"]), Linear.from_dict(data["answerability"]),
+                   {k: float(v) for k, v in data["thresholds"].items()})
+
+
+@lru_cache(maxsize=2)
+def answer_model(vectors: bool = True) -> AnswerModel:
+    """The model shipped in kb/data/answer_model.json: the one with cosine features, or the
+    keyword-only one."""
+    data = json.loads(resources.files("kb.data").joinpath(MODEL_FILE).read_text("utf-8"))
+    return AnswerModel.from_dict(data["with_vectors" if vectors else "keyword_only"])

@@ -1,0 +1,161 @@
+"""What the answer model (kb/answer_model.py) sees of a candidate (kb/candidates.py) for a question:
+word overlap and embedding cosine with its local context, sentence and passage, its passage's
+rank, and whether its type, unit and increment-or-total cue agree with what the question asks.
+One definition, read both by `kb ask` and by the training script (bench/train_answers.py)."""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from kb.candidates import Candidate
+from kb.normalize import normalize
+from kb.query import QUERY_STOPWORDS, Query
+from kb.search import KIND_WEIGHT
+from kb.tokenizer import tokenize
+
+BASE = ("kw_local", "kw_near", "kw_sentence", "kw_passage", "bigram_local", "bigram_sentence", "cos_local",
+        "cos_sentence", "cos_passage", "inv_rank", "en", "en_cos_local", "en_cos_sentence", "typed", "sentence",
+        "has_wanted", "unit_family_match", "unit_family_clash", "unit_match", "counted", "head_agrees",
+        "cue_agree", "cue_clash", "role", "log_len", "in_question")
+# Each also as its distance to the best candidate of the same question: how a candidate compares
+# with the others matters more than its own value.
+GAPPED = ("kw_local", "kw_near", "kw_sentence", "kw_passage", "bigram_sentence", "cos_local", "cos_sentence",
+          "cos_passage")
+NAMES = BASE + tuple(f"{name}_gap" for name in GAPPED)
+NEAR = 12  # characters either side of a candidate that count as its neighbourhood (kw_near)
+_HAN_PAIR = re.compile(r"(?=([\u4e00-\u9fff]{2}))")
+# A figure newly added in a year and the total that exists are different answers; these cue words
+# say which one a clause (or a question) is about.
+_INCREMENT = re.compile(r"新增|新建|新创建|新培育|新设|新开|新发展|新招|新认定|增加|增长|提高|提升|净增")
+_TOTAL = re.compile(r"现有|共有|共计|总共|累计|总数|总计|总量|达到|已有|存量")
+
+
+def words_of(text: str) -> list[str]:
+    """The content words of a question: main tokens, question words out, English lower-cased."""
+    return list(dict.fromkeys(t.text.lower() for t in tokenize(text) if t.main and t.text not in QUERY_STOPWORDS))
+
+
+class Coverage:
+    """How much of a set of words a text holds, each word weighted by its idf in the index."""
+
+    def __init__(self, words: list[str], idf):
+        self.weights = {w: idf(w) for w in words}
+        self.total = sum(self.weights.values())
+
+    def __call__(self, text: str) -> float:
+        if not self.total:
+            return 0.0
+        norm = normalize(text).lower()
+        return sum(weight for word, weight in self.weights.items() if word in norm) / self.total
+
+
+def cue(text: str) -> int:
+    """+1 for an increment cue, -1 for a total cue, 0 for neither or both."""
+    return bool(_INCREMENT.search(text)) - bool(_TOTAL.search(text))
+
+
+def bigrams(text: str) -> set[str]:
+    """Adjacent pairs of Chinese characters: overlap that does not depend on how jieba cuts words."""
+    return set(_HAN_PAIR.findall(normalize(text)))
+
+
+@dataclass
+class Question:
+    """What features need of the question, computed once per question."""
+
+    query: Query
+    words: Coverage
+    counted: Coverage
+    cue: int
+    vector: np.ndarray | None  # the question's embedding (None on an index without vectors)
+    pairs: set[str] = field(default_factory=set)  # character bigrams of its content, question words out
+
+    def bigram_share(self, text: str) -> float:
+        return len(self.pairs & bigrams(text)) / len(self.pairs) if self.pairs else 0.0
+
+
+def question_pairs(query: Query) -> set[str]:
+    content = query.content
+    for word in QUERY_STOPWORDS:
+        content = content.replace(word, " ")
+    return bigrams(content)
+
+
+def feature_rows(question: Question, candidates: list[Candidate], ranks: dict[str, int],
+                 passages: dict[str, str], cosines: dict[str, float], passage_cosines: dict[str, float]) -> np.ndarray:
+    """One row of NAMES per candidate. `ranks` and `passages` by passage id (fused rank, text);
+    `cosines` by text (local or sentence), `passage_cosines` by passage id."""
+    wanted_sentences = {c.sentence_start for c in candidates if c.kind == question.query.kind}
+    base = np.asarray([_base_row(question, c, ranks, passages, cosines, passage_cosines, wanted_sentences)
+                       for c in candidates], dtype=np.float32).reshape(len(candidates), len(BASE))
+    gapped = base[:, [BASE.index(name) for name in GAPPED]]
+    return np.hstack([base, gapped - gapped.max(axis=0, initial=-np.inf)]) if len(base) else np.zeros((0, len(NAMES)))
+
+
+def _base_row(question: Question, c: Candidate, ranks, passages, cosines, passage_cosines, wanted_sentences) -> list:
+    query, figure = question.query, c.figure
+    cs = cosines.get(c.sentence, 0.0)
+    cl = cosines.get(c.local, cs)
+    at = c.start - c.sentence_start
+    near = c.sentence[max(0, at - NEAR):at + len(c.text) + NEAR]
+    en = float(query.language == "en")
+    family_given = bool(query.unit_family and figure)
+    c_cue = cue(c.local)
+    return [
+        question.words(c.local), question.words(near), question.words(c.sentence),
+        question.words(passages[c.passage_id]), question.bigram_share(c.local), question.bigram_share(c.sentence),
+        cl, cs, passage_cosines.get(c.passage_id, 0.0), 1.0 / ranks[c.passage_id],
+        en, en * cl, en * cs, float(c.kind == query.kind), float(c.kind == "sentence"),
+        float(c.kind == "sentence" and c.sentence_start in wanted_sentences),
+        float(family_given and figure.family == query.unit_family),
+        float(family_given and figure.family != query.unit_family),
+        float(bool(query.unit and figure and figure.unit == query.unit)),
+        question.counted(figure.counts if figure else c.local),
+        float(bool(figure and _head_agrees(figure.counts, query.target))),
+        float(question.cue != 0 and c_cue == question.cue), float(question.cue * c_cue < 0),
+        float(c.role), math.log1p(len(c.sentence)) / 5, float(normalize(c.text) in query.normalized),
+    ]
+
+
+def _head_agrees(counts: str, target: list[str]) -> bool:
+    """Whether the last word of what a figure counts is one of the words the question counts."""
+    words = [t.text for t in tokenize(counts) if t.main and not t.text.isascii()]
+    return bool(words) and words[-1] in target
+
+
+CANDIDATE_DEPTH = 5  # passages whose candidates are scored: retrieval hit@5 is 0.95 on CMRC 2018
+
+
+def candidates_and_rows(snapshot, query: Query, hits: list) -> tuple[list[Candidate], np.ndarray, bool]:
+    """The candidates of the top passages that can answer `query` (its answer kind, and sentences),
+    their feature rows, and whether the cosine features were computed (the generation has vectors)."""
+    top = hits[:CANDIDATE_DEPTH]
+    candidates = [c for hit in top for c in snapshot.candidates(hit.passage) if c.kind in (query.kind, "sentence")]
+    target = query.target
+    question = Question(query, Coverage(words_of(query.content), snapshot.keyword.idf),
+                        Coverage(target, snapshot.keyword.idf), cue(query.normalized), snapshot.question_vector(query),
+                        question_pairs(query))
+    cosines: dict[str, float] = {}
+    passage_cosines: dict[str, float] = {}
+    if question.vector is not None:
+        texts = list(dict.fromkeys([c.sentence for c in candidates] +
+                                   [c.local for c in candidates if c.kind == query.kind]))
+        for text, vector in zip(texts, snapshot.text_vectors(texts)):
+            cosines[text] = float(vector @ question.vector)
+        passage_cosines = {h.passage.id: h.vector_score for h in top if h.vector_score is not None}
+        if not passage_cosines:  # keyword mode on a generation with vectors: score the passages as hybrid would
+            texts = [h.passage.text for h in top]
+            for h, vector in zip(top, snapshot.text_vectors(texts)):
+                passage_cosines[h.passage.id] = float(vector @ question.vector) * KIND_WEIGHT.get(h.passage.kind, 1.0)
+    rows = feature_rows(question, candidates, {h.passage.id: rank for rank, h in enumerate(top, 1)},
+                        {h.passage.id: h.passage.text for h in top}, cosines, passage_cosines)
+    return candidates, rows, question.vector is not None
+
+
+def question_row(rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """What the answerability model reads of a question: the best value of each base feature over
+    its candidates, and the chooser's best score."""
+    return np.r_[rows[:, :len(BASE)].max(axis=0), scores.max()]

@@ -1,0 +1,46 @@
+"""The shipped answer model (kb/data/answer_model.json) loads, fits the features kb computes, and
+reproduces the score it records on a public slice small enough for CI."""
+import json
+import sys
+from importlib import resources
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from kb.answer_model import AnswerModel, answer_model
+from kb.errors import ModelError
+from kb.features import NAMES
+
+sys.path.insert(0, str(ROOT / "bench"))
+import train_answers  # noqa: E402
+
+
+def _saved() -> dict:
+    return json.loads(resources.files("kb.data").joinpath("answer_model.json").read_text("utf-8"))
+
+
+def test_both_variants_load_score_and_give_a_probability():
+    rows = np.zeros((3, len(NAMES)), dtype=np.float32)
+    for name in ("kw_passage", "bigram_sentence"):  # a passage and sentence holding the question's words
+        rows[1, NAMES.index(name)] = 1.0
+    for vectors in (True, False):
+        model = answer_model(vectors)
+        scores = model.scores(rows)
+        assert scores.shape == (3,) and scores[1] > scores[0]
+        assert 0 < model.answerable(rows, scores) < 1
+        assert 0 < model.threshold("zh") < 1 and 0 < model.threshold("en") < 1
+
+
+def test_a_model_trained_on_other_features_is_refused():
+    data = _saved()["with_vectors"] | {"features": ["something", "else"]}
+    with pytest.raises(ModelError, match="retrain"):
+        AnswerModel.from_dict(data)
+
+
+def test_the_recorded_held_out_score_is_reproduced(tmp_path, model_cache):
+    recorded = _saved()["check"]
+    measured = train_answers.check_slice(tmp_path, {"cache": model_cache})
+    assert measured["n"] == recorded["n"]
+    assert measured["citation@1"] == pytest.approx(recorded["citation@1"], abs=0.01)
+    assert measured["answer_accuracy"] == pytest.approx(recorded["answer_accuracy"], abs=0.01)
