@@ -24,6 +24,7 @@ POWERS = (0.0, 0.5, 1.0, 2.0, 4.0)  # 0.0: weight 1 always, the plain RRF of bef
 def rankings(name: str, workdir: Path) -> list[dict]:
     from kb.build import build
     from kb.config import Settings
+    from kb.errors import BadInput
     from kb.evaluate import is_relevant
     from kb.search import by_kind, term_share
     from kb.snapshot import Snapshot
@@ -39,7 +40,10 @@ def rankings(name: str, workdir: Path) -> list[dict]:
     out = []
     for line in (folder / "questions.jsonl").read_text("utf-8").splitlines():
         item = json.loads(line)
-        query = snapshot.parse(item["question"])
+        try:
+            query = snapshot.parse(item["question"])
+        except BadInput:  # CMRC has a few empty questions, which kb refuses
+            continue
         keyword = [p for p, _ in by_kind(snapshot, snapshot.keyword.search(query, depth * 2, snapshot.normalized_text))]
         near = [p for p, _ in by_kind(snapshot, snapshot.vectors.nearest(query.text, depth * 2))][:depth]
         share = term_share(snapshot, query)
