@@ -170,9 +170,10 @@ def _cached_set(name: str) -> dict:
     return part
 
 
-def _train_mask(data: dict, part: str = "train") -> np.ndarray:
+def _train_mask(data: dict) -> np.ndarray:
+    """Which candidate rows belong to the train part of the training sets."""
     info = data["info"]
-    return np.array([info[g]["part"] == part and info[g]["set"] in TRAIN_SETS for g in data["groups"]])
+    return np.array([info[g]["part"] == "train" and info[g]["set"] in TRAIN_SETS for g in data["groups"]])
 
 
 def fit_chooser(data: dict, steps: int = 500, rate: float = 0.5, l2: float = 1e-3) -> dict:

@@ -22,7 +22,8 @@ from kb.series import read_figure, wanted_stance, wanted_years
 from kb.snapshot import Snapshot
 from kb.textspans import sentence_spans
 
-# How many of the best figures may be passed over for one of the stance and year a question asks.
+# How many of the best figures may be passed over for one of the stance and year a question asks
+# (a round number, not measured).
 STANCE_DEPTH = 3
 SEARCH_DEPTH = 8
 _HAN = re.compile(r"[\u4e00-\u9fff]")

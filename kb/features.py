@@ -25,7 +25,7 @@ BASE = ("kw_local", "kw_near", "kw_sentence", "kw_passage", "bigram_local", "big
 GAPPED = ("kw_local", "kw_near", "kw_sentence", "kw_passage", "bigram_sentence", "cos_local", "cos_sentence",
           "cos_passage")
 NAMES = BASE + tuple(f"{name}_gap" for name in GAPPED)
-NEAR = 12  # characters either side of a candidate that count as its neighbourhood (kw_near)
+NEAR = 12  # characters either side of a candidate that count as its neighbourhood (kw_near; not tuned)
 _HAN_PAIR = re.compile(r"(?=([\u4e00-\u9fff]{2}))")
 # A figure newly added in a year and the total that exists are different answers; these cue words
 # say which one a clause (or a question) is about.
@@ -39,17 +39,21 @@ def words_of(text: str) -> list[str]:
 
 
 class Coverage:
-    """How much of a set of words a text holds, each word weighted by its idf in the index."""
+    """How much of a set of words a text holds, each word weighted by its idf in the index. Lives
+    for one question: a passage or sentence shared by many candidates is measured once."""
 
     def __init__(self, words: list[str], idf):
         self.weights = {w: idf(w) for w in words}
         self.total = sum(self.weights.values())
+        self._seen: dict[str, float] = {}
 
     def __call__(self, text: str) -> float:
         if not self.total:
             return 0.0
-        norm = normalize(text).lower()
-        return sum(weight for word, weight in self.weights.items() if word in norm) / self.total
+        if text not in self._seen:
+            norm = normalize(text).lower()
+            self._seen[text] = sum(weight for word, weight in self.weights.items() if word in norm) / self.total
+        return self._seen[text]
 
 
 def cue(text: str) -> int:
@@ -72,9 +76,14 @@ class Question:
     cue: int
     vector: np.ndarray | None  # the question's embedding (None on an index without vectors)
     pairs: set[str] = field(default_factory=set)  # character bigrams of its content, question words out
+    _shares: dict[str, float] = field(default_factory=dict, repr=False)  # bigram_share by text, measured once
 
     def bigram_share(self, text: str) -> float:
-        return len(self.pairs & bigrams(text)) / len(self.pairs) if self.pairs else 0.0
+        if not self.pairs:
+            return 0.0
+        if text not in self._shares:
+            self._shares[text] = len(self.pairs & bigrams(text)) / len(self.pairs)
+        return self._shares[text]
 
 
 def question_pairs(query: Query) -> set[str]:

@@ -35,14 +35,19 @@ def report_text() -> str:
     return REPORT.read_text("utf-8")
 
 
+def opened(settings: Settings):
+    """For a fixture to `yield from`: the index generation opened, closed after the tests."""
+    snap = Snapshot(settings)
+    yield snap
+    snap.close()
+
+
 @pytest.fixture(scope="session")
 def keyword_snapshot(tmp_path_factory) -> Snapshot:
     """The real corpus built into a keyword-only index, once."""
     settings = keyword_settings(tmp_path_factory.mktemp("kw"), CORPUS)
     build(settings)
-    snap = Snapshot(settings)
-    yield snap
-    snap.close()
+    yield from opened(settings)
 
 
 @pytest.fixture(scope="session")
@@ -60,9 +65,7 @@ def semantic_settings(tmp_path_factory, model_cache) -> Settings:
 def snapshot(semantic_settings) -> Snapshot:
     """The real corpus with keyword and vector indexes, built once per session."""
     build(semantic_settings)
-    snap = Snapshot(semantic_settings)
-    yield snap
-    snap.close()
+    yield from opened(semantic_settings)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("pymilvus", reason="the Milvus backend needs pymilvus[milvus-lite]: pip install -e '.[milvus]' "
                                         "(scripts/setup.sh installs it)")
 
-from conftest import CORPUS  # noqa: E402
+from conftest import CORPUS, opened  # noqa: E402
 from kb import milvus  # noqa: E402
 from kb.answers import ask, verify  # noqa: E402
 from kb.build import build  # noqa: E402
@@ -38,9 +38,7 @@ def milvus_settings(tmp_path_factory, semantic_settings, snapshot):
 
 @pytest.fixture(scope="module")
 def mv(milvus_settings):
-    snap = Snapshot(milvus_settings)
-    yield snap
-    snap.close()
+    yield from opened(milvus_settings)
 
 
 def test_the_courtyard_question_is_answered_from_milvus(mv):

@@ -8,12 +8,11 @@ import shutil
 
 import pytest
 
-from conftest import CORPUS, DATA
+from conftest import CORPUS, DATA, opened
 from kb.config import Settings
 from kb.answers import ask
 from kb.build import build
 from kb.query import without_report_name, years_in
-from kb.snapshot import Snapshot
 
 REPORTS = DATA / "gov-work-reports" / "government_work_reports.jsonl"
 
@@ -37,9 +36,7 @@ def reports(tmp_path_factory, model_cache):
                 handle.write(json.dumps(doc, ensure_ascii=False) + "\n")
     settings = Settings(index=tmp_path_factory.mktemp("reports") / "index", corpus=corpus, cache=model_cache)
     build(settings)
-    snap = Snapshot(settings)
-    yield snap
-    snap.close()
+    yield from opened(settings)
 
 
 def test_a_report_named_by_its_year_is_the_only_year_that_filters():

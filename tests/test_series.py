@@ -10,13 +10,12 @@ import sys
 
 import pytest
 
-from conftest import ROOT, keyword_settings
+from conftest import ROOT, keyword_settings, opened
 from kb.answers import ask
 from kb.articles import check_article
 from kb.build import build
 from kb.cli import main
 from kb.series import OUTCOME, PERIOD, TARGET, build_series, read_figure
-from kb.snapshot import Snapshot
 from web import create_app
 
 ARTICLE = (ROOT / "tests" / "data" / "article.txt").read_text("utf-8")
@@ -39,9 +38,7 @@ def reports_settings(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def reports(reports_settings):
-    snap = Snapshot(reports_settings)
-    yield snap
-    snap.close()
+    yield from opened(reports_settings)
 
 
 def by_year(points) -> dict:
