@@ -174,7 +174,12 @@ def bench_int8(settings, model, texts, questions) -> None:
 
     items = [json.loads(l) for l in DEV_QUESTIONS.read_text("utf-8").splitlines() if l.strip()]
     items = [i for i in items if i.get("evidence")]
-    for label, st in (("fp32", model.model), ("int8", _quantized(model.model))):
+    from sentence_transformers import SentenceTransformer
+
+    from kb.e5convert import converted_folder
+
+    reference = SentenceTransformer(str(converted_folder(settings)), device="cpu")  # torch's quantiser needs nn.Linear
+    for label, st in (("fp32", reference), ("int8", _quantized(reference))):
         began = time.perf_counter()
         passages = st.encode(texts, prompt_name="passage", normalize_embeddings=True)
         rate = len(texts) / (time.perf_counter() - began)

