@@ -71,8 +71,12 @@ class Snapshot:
         self.keyword = self.vectors = None
 
     def warm(self) -> None:
-        """Do now what the first question would wait for: the figure table and the model."""
+        """Do now what the first question would wait for: the figure table, the part-of-speech
+        tagger (names among answer candidates) and the model."""
+        from kb.tokenizer import pos_tagger
+
         self.figures
+        pos_tagger()
         if self.vectors is not None:
             query_vector(self.settings.model, self.settings.cache, "预热")
 
