@@ -114,6 +114,32 @@ def latencies(index: Path, questions: list[str], semantic: bool = True) -> dict:
     return out
 
 
+def serve_memory(index: Path, questions: list[str], count: int = 100, semantic: bool = True) -> dict:
+    """Resident memory of a `kb serve` process on `index` after `count` answered questions."""
+    import http.client
+    from urllib.parse import quote, urlparse
+
+    from load import start_server
+
+    proc, url = start_server({"KB_INDEX": str(index), "KB_SEMANTIC": "1" if semantic else "0"})
+    try:
+        host = urlparse(url)
+        started = _rss_mb(proc.pid)
+        for i in range(count):
+            conn = http.client.HTTPConnection(host.hostname, host.port, timeout=60)
+            conn.request("GET", f"/api/answer?q={quote(questions[i % len(questions)])}")
+            conn.getresponse().read()
+        return {"rss_mb_started": started, f"rss_mb_after_{count}": _rss_mb(proc.pid)}
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def _rss_mb(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(status.split("VmRSS:")[1].split()[0]) // 1024
+
+
 def plot(rows: list[dict], path: Path) -> None:
     import matplotlib
 
@@ -158,7 +184,8 @@ def main() -> None:
         return
     questions = dev_questions()
     if args.measure:
-        print(json.dumps({"index": str(args.measure), "latency": latencies(args.measure, questions, not args.keyword_only)}))
+        print(json.dumps({"index": str(args.measure), "latency": latencies(args.measure, questions, not args.keyword_only),
+                          "serve": serve_memory(args.measure, questions, semantic=not args.keyword_only)}))
         return
     OUT.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -171,7 +198,8 @@ def main() -> None:
             row = {"target": size, "semantic": not args.keyword_only, "passages": stats["passages"],
                    "distinct_passages": distinct_passages(index), "documents": stats["documents"],
                    "characters": made["characters"], "build_seconds": stats["seconds"], "peak_mb": stats["peak_mb"],
-                   "disk_mb": round(disk_mb(index), 1), "latency": latencies(index, questions, not args.keyword_only)}
+                   "disk_mb": round(disk_mb(index), 1), "latency": latencies(index, questions, not args.keyword_only),
+                   "serve": serve_memory(index, questions, semantic=not args.keyword_only)}
             rows.append(row)
             print(json.dumps(row, ensure_ascii=False), flush=True)
             with (OUT / "scale.jsonl").open("a", encoding="utf-8") as handle:

@@ -2,8 +2,9 @@
 
 whoosh scores every posting of every query term with a few Python calls; a question of a dozen
 words whose postings cover a fifth of 100k passages then takes seconds. Here each term's
-postings are read once per index generation into arrays of (document number, BM25F score) and
-cached, so a query is a handful of numpy additions. The formula, idf, length quantisation and
+postings are arrays of (document number, BM25F score): memory-mapped from the files written at
+build time (kb/postings.py), or, for an index built before those existed, read from whoosh once
+per generation and cached. A query is a handful of numpy additions. The formula, idf, length quantisation and
 field statistics are whoosh's own (tests compare both on the corpus), so results do not change.
 """
 from __future__ import annotations
@@ -23,10 +24,11 @@ class TermScorer:
     """Sums of boosted BM25F term scores for all documents at once. Not thread-safe: the caller
     holds the lock that guards the searcher."""
 
-    def __init__(self, searcher):
+    def __init__(self, searcher, stored=None):
         if not isinstance(searcher.weighting, BM25F):
             raise TypeError("TermScorer reproduces BM25F only")
         self._searcher = searcher
+        self._stored = stored  # kb/postings.py's arrays, written at build time; None: read whoosh's
         self._reader = searcher.reader()
         self._cache: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._cached = 0
@@ -59,6 +61,8 @@ class TermScorer:
                     total[docnum] += matcher.score()
 
     def _postings(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+        if self._stored is not None:
+            return self._stored.get(field, term)
         key = (field, term)
         if key in self._cache:
             self._cache.move_to_end(key)

@@ -123,7 +123,7 @@ def _embed(settings: Settings, gen: Path, passages: list[Passage], previous: Pat
 
     model = embedder(settings)
     old = previous / "vectors" if previous else None
-    stats = vectors.build(gen / "vectors", passages, model, old, progress)
+    stats = vectors.build(gen / "vectors", passages, model, old, progress, settings.ann_min_passages)
     return {"model": model.name, "dimension": model.dimension, "vector_recipe": vectors.RECIPE, "vectors": stats}
 
 

@@ -22,6 +22,7 @@ class Settings:
     semantic: bool = True  # KB_SEMANTIC: build and use the vector index
     rrf_k: int = 60  # KB_RRF_K: reciprocal rank fusion constant
     rrf_depth: int = 50  # KB_RRF_DEPTH: how many hits of each list are fused
+    ann_min_passages: int = 200_000  # KB_ANN_MIN_PASSAGES: from this size on, vectors get an HNSW index (kb/vectors.py)
     max_query_chars: int = 1000  # KB_MAX_QUERY_CHARS: longer queries (and other text inputs) are refused
     max_file_mb: int = 50  # KB_MAX_FILE_MB: larger corpus files are skipped, by name, at build time
     backend: str = "whoosh"  # KB_BACKEND: whoosh (keyword) + numpy (vectors), or milvus (kb/milvus.py)
@@ -49,7 +50,7 @@ class Settings:
 
 
 # below these, a setting makes no sense (a 0-character passage window builds nothing)
-_MINIMUM = {"window": 20, "rrf_k": 1, "rrf_depth": 1, "max_query_chars": 1, "max_file_mb": 1}
+_MINIMUM = {"window": 20, "rrf_k": 1, "rrf_depth": 1, "ann_min_passages": 1, "max_query_chars": 1, "max_file_mb": 1}
 
 
 def whole_number(raw: str) -> int:

@@ -18,6 +18,7 @@ from whoosh.fields import ID, TEXT, Schema
 from whoosh.query import And, AndMaybe, Or, Phrase, Term
 from whoosh.query import Query as WhooshQuery
 
+from kb import postings
 from kb.bm25 import TermScorer
 from kb.passages import Passage
 from kb.query import Query
@@ -70,6 +71,19 @@ def build(target: Path, passages_by_doc: dict[str, list[Passage]], titles: dict[
         raise
     finally:
         ix.close()
+    _write_postings(target)
+
+
+def _write_postings(target: Path) -> None:
+    """kb/postings.py's arrays for the index just committed (rewritten whole: document numbers
+    and BM25F statistics change with every commit)."""
+    shutil.rmtree(target / postings.FOLDER, ignore_errors=True)
+    ix = whoosh_index.open_dir(target)
+    try:
+        with ix.searcher(weighting=scoring.BM25F()) as searcher:
+            postings.write(target / postings.FOLDER, searcher, list(FIELD_BOOSTS))
+    finally:
+        ix.close()
 
 
 def _phrase_tokens(phrase: str) -> list[str]:
@@ -90,7 +104,9 @@ class KeywordIndex:
     def __init__(self, path: Path):
         self._ix = whoosh_index.open_dir(path)
         self._searcher = self._ix.searcher(weighting=scoring.BM25F())
-        self._terms = TermScorer(self._searcher)
+        stored = path / postings.FOLDER
+        fields = list(FIELD_BOOSTS)
+        self._terms = TermScorer(self._searcher, postings.Postings(stored, fields) if postings.Postings.exists(stored, fields) else None)
         self._lock = threading.Lock()
 
     def close(self) -> None:

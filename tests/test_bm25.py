@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
 from conftest import QUESTIONS as SETS, keyword_settings
-from kb import bm25, keyword
+from kb import bm25, keyword, postings, store
 from kb.build import build
 from kb.query import parse_query
 from kb.snapshot import Snapshot
@@ -62,11 +63,47 @@ def test_incremental_index_scores_as_whoosh(corpus_copy, tmp_path, monkeypatch):
     build(settings)
     (corpus_copy / "copy.txt").write_text(text[: len(text) // 2], "utf-8")
     build(settings)
+    for stored in (True, False):  # kb/postings.py's files, then an index without them (read from whoosh)
+        if not stored:
+            shutil.rmtree(store.require_generation(settings.index) / "keyword" / postings.FOLDER)
+        snap = Snapshot(settings)
+        try:
+            assert (snap.keyword._terms._stored is not None) == stored
+            assert not snap.keyword._searcher.is_atomic()  # several segments
+            for question in QUESTIONS[::4] + ["美丽庭院示范点65个"]:
+                hits = assert_same_as_whoosh(snap.keyword, question)
+                assert all(pid in snap.passages for pid in hits)
+        finally:
+            snap.close()
+
+
+def _stored_equals_whoosh(index: keyword.KeywordIndex) -> int:
+    """Every term of every field: the stored postings against whoosh's, read term by term."""
+    terms, reader, checked = index._terms, index._searcher.reader(), 0
+    for field in keyword.FIELD_BOOSTS:
+        for btext in reader.lexicon(field):
+            docs, scores = terms._stored.get(field, btext.decode("utf-8"))
+            want_docs, want_scores = terms._read(field, btext.decode("utf-8"))
+            assert docs.tolist() == want_docs.tolist()
+            assert scores.tolist() == pytest.approx(want_scores.tolist(), rel=1e-6)
+            checked += 1
+    return checked
+
+
+def test_stored_postings_equal_whoosh_term_by_term(keyword_snapshot):
+    assert _stored_equals_whoosh(keyword_snapshot.keyword) > 1000
+    docs, scores = keyword_snapshot.keyword._terms._stored.get("text", "语料里没有的词")
+    assert len(docs) == len(scores) == 0
+
+
+def test_terms_whose_keys_collide_are_told_apart(corpus_copy, tmp_path, monkeypatch):
+    monkeypatch.setattr(postings, "key", lambda term: len(term))  # every term of a length collides
+    settings = keyword_settings(tmp_path, corpus_copy)
+    build(settings)
     snap = Snapshot(settings)
     try:
-        assert not snap.keyword._searcher.is_atomic()  # several segments
-        for question in QUESTIONS[::4] + ["美丽庭院示范点65个"]:
-            hits = assert_same_as_whoosh(snap.keyword, question)
-            assert all(pid in snap.passages for pid in hits)
+        assert _stored_equals_whoosh(snap.keyword) > 1000
+        assert snap.keyword._terms._stored.get("text", "庭院")[0].size > 0
+        assert snap.keyword._terms._stored.get("text", "院庭")[0].size == 0
     finally:
         snap.close()

@@ -1,5 +1,11 @@
+import json
+import shutil
+from dataclasses import replace
+
+import numpy as np
 import pytest
 
+from kb import vectors
 from kb.build import build
 from kb.config import Settings
 from kb.fusion import rrf
@@ -83,6 +89,51 @@ def test_a_rebuild_embeds_only_changed_passages(tmp_path, semantic_settings, sna
     (corpus / "b.txt").write_text("乙\n创建美丽庭院示范村65个。\n", "utf-8")
     build(settings)
     snap = Snapshot(settings)
-    assert snap.manifest["vectors"] == {"embedded": 1, "reused": 4}
+    assert snap.manifest["vectors"] == {"embedded": 1, "reused": 4, "ann": False}
     top = snap.search("美丽庭院", k=1, mode="semantic").hits[0]
     assert top.passage.text == "创建美丽庭院示范村65个。"
+
+
+def test_an_index_below_the_graph_threshold_searches_exactly(snapshot):
+    assert snapshot.vectors.index.ann is None
+    assert not (snapshot.generation / "vectors" / vectors.ANN_FILE).exists()
+
+
+def test_the_graph_finds_what_exact_search_finds(snapshot, tmp_path):
+    """kb/vectors.py's HNSW graph over the review's real vectors: the same top 10, the same
+    cosines (recomputed from the float32 rows), and restricted searches stay exact."""
+    folder = tmp_path / "vectors"
+    shutil.copytree(snapshot.generation / "vectors", folder)
+    meta = json.loads((folder / "ids.json").read_text("utf-8"))
+    meta["ann"] = vectors._write_graph(folder, np.load(folder / "vectors.npy"))
+    (folder / "ids.json").write_text(json.dumps(meta), "utf-8")
+    graph, exact = vectors.VectorIndex(folder), snapshot.vectors.index
+    assert graph.ann is not None
+    rng = np.random.default_rng(0)
+    for row in range(0, len(exact.ids), 7):
+        query = exact.matrix[row] + rng.normal(0, 0.02, exact.matrix.shape[1]).astype(np.float32)
+        query /= np.linalg.norm(query)
+        assert_same_ranking(graph.top(query, 10), exact.top(query, 10))
+        assert graph.top(query, 5, rows=[1, 2, 3]) == exact.top(query, 5, rows=[1, 2, 3])
+
+
+def test_a_build_past_the_threshold_serves_from_the_graph(semantic_settings, snapshot, tmp_path):
+    settings = replace(semantic_settings, index=tmp_path / "index", ann_min_passages=50)
+    build(settings)
+    graphed = Snapshot(settings)
+    try:
+        assert graphed.vectors.index.ann is not None
+        assert graphed.manifest["vectors"]["ann"] is True
+        for question in ("美丽庭院示范村", "How many petition cases were handled?"):
+            ours = [(h.passage.id, h.vector_score) for h in graphed.search(question, k=10, mode="semantic").hits]
+            want = [(h.passage.id, h.vector_score) for h in snapshot.search(question, k=10, mode="semantic").hits]
+            assert_same_ranking(ours, want)
+    finally:
+        graphed.close()
+
+
+def assert_same_ranking(ours: list[tuple], want: list[tuple]) -> None:
+    """The same items in the same order with the same scores (to float32 rounding: a product over
+    a few rows and one over all rows may differ in the last bit)."""
+    assert [item for item, _ in ours] == [item for item, _ in want]
+    assert [score for _, score in ours] == pytest.approx([score for _, score in want], abs=1e-6)
