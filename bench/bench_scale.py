@@ -2,6 +2,8 @@
 
     python bench/bench_scale.py                 # 1000 10000 100000 passages, table + docs/scale.png
     python bench/bench_scale.py --sizes 1000 10000 --no-plot
+    python bench/bench_scale.py --keyword-only --sizes 100000 --work /tmp/scale
+    python bench/bench_scale.py --simulate-vectors /tmp/scale/i100000   # hybrid on simulated vectors
 
 The corpora are made of real text: the review, the 72 government work reports and the CMRC 2018
 contexts; past what they hold, further copies of the government reports are added, each copy's
@@ -140,6 +142,34 @@ def _rss_mb(pid: int) -> int:
     return int(status.split("VmRSS:")[1].split()[0]) // 1024
 
 
+def add_simulated_vectors(index: Path) -> dict:
+    """Give a keyword-only index a vectors folder of *simulated* vectors (bench/bench_ann.py's mix
+    of real ones), plus the HNSW graph when the size calls for it, so that hybrid and answer latency
+    and memory can be measured at sizes that would take hours to embed. The vectors carry no
+    meaning: no quality is measured on such an index, and their hashes match no text, so a real
+    build never reuses them."""
+    import numpy as np
+
+    from bench_ann import real_vectors, simulated
+    from kb import store, vectors
+    from kb.config import Settings
+    from kb.embeddings import model_name
+
+    settings = Settings.from_env()
+    gen = store.require_generation(index)
+    passages = store.read_passages(gen)
+    folder = gen / "vectors"
+    folder.mkdir()
+    matrix = simulated(real_vectors(), len(passages))
+    np.save(folder / "vectors.npy", matrix)
+    meta = {"model": model_name(settings), "ids": [p.id for p in passages], "hashes": ["simulated"] * len(passages)}
+    began = time.perf_counter()
+    if len(passages) >= settings.ann_min_passages:
+        meta["ann"] = vectors._write_graph(folder, matrix)
+    (folder / "ids.json").write_text(json.dumps(meta), "utf-8")
+    return {"vectors": len(passages), "graph": "ann" in meta, "graph_build_s": round(time.perf_counter() - began, 1)}
+
+
 def plot(rows: list[dict], path: Path) -> None:
     import matplotlib
 
@@ -176,6 +206,8 @@ def main() -> None:
     parser.add_argument("--plot-only", action="store_true", help="plot bench/out/scale.jsonl")
     parser.add_argument("--work", type=Path, help="keep corpora and indexes in this folder (default: a temporary one)")
     parser.add_argument("--measure", type=Path, metavar="INDEX", help="only measure query latency on a kept index")
+    parser.add_argument("--simulate-vectors", type=Path, metavar="INDEX",
+                        help="add simulated vectors to a kept keyword-only index, then measure it")
     args = parser.parse_args()
     if args.plot_only:
         rows = [json.loads(line) for line in (OUT / "scale.jsonl").read_text("utf-8").splitlines() if line.strip()]
@@ -183,6 +215,12 @@ def main() -> None:
         plot(list(latest.values()), ROOT / "docs" / "scale.png")
         return
     questions = dev_questions()
+    if args.simulate_vectors:
+        made = add_simulated_vectors(args.simulate_vectors)
+        print(json.dumps({"index": str(args.simulate_vectors), "simulated_vectors": made,
+                          "latency": latencies(args.simulate_vectors, questions, True),
+                          "serve": serve_memory(args.simulate_vectors, questions)}))
+        return
     if args.measure:
         print(json.dumps({"index": str(args.measure), "latency": latencies(args.measure, questions, not args.keyword_only),
                           "serve": serve_memory(args.measure, questions, semantic=not args.keyword_only)}))

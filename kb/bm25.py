@@ -49,6 +49,11 @@ class TermScorer:
         """Add each phrase's whoosh score to `total`, visiting only `docnums` (ascending):
         matching positions is the expensive part, so it is done for candidates only."""
         for phrase in phrases:
+            if self._stored is not None and self._stored.has_positions(phrase.fieldname) \
+                    and phrase.slop == 1 and len(phrase.words) == 2:
+                docs, scores = self._stored.followed(phrase.fieldname, *phrase.words, docnums)
+                total[docs] += phrase.boost * scores
+                continue
             matcher = phrase.matcher(self._searcher)
             for docnum in docnums.tolist():
                 if not matcher.is_active():

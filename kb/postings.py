@@ -8,15 +8,19 @@ beside whoosh's segment (which stays the index of record) and memory-mapped when
     keyword/postings/<field>.starts.npy   int64 [terms + 1]: term i owns rows starts[i]:starts[i+1]
     keyword/postings/<field>.docs.npy     int32 whoosh document numbers, ascending per term
     keyword/postings/<field>.scores.npy   float32 BM25F score of the term in that document
+    keyword/postings/text.positions.npy   int32 word positions of each posting, end to end
+    keyword/postings/text.position_starts.npy  int64 [postings + 1] where each posting's start
 
 Read from whoosh, a term costs one Python call per posting (~0.1 s for a title word in 80k
-passages); read from here, any term costs two binary searches and a slice. The scores are
+passages), and matching a pair of adjacent words several per candidate document; read from
+here, a term costs two binary searches and a slice, a pair a few array operations. The scores are
 whoosh's own (its idf, quantised field lengths, B and K1), computed once per generation:
 tests/test_bm25.py checks them against whoosh scoring the same queries.
 """
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,17 +28,18 @@ from whoosh.scoring import BM25F
 
 FOLDER = "postings"
 PARTS = ("keys", "spelling", "spelled", "starts", "docs", "scores")
+POSITION_PARTS = ("positions", "position_starts")  # fields indexed with positions only
 
 
 def write(folder: Path, searcher, fields: list[str]) -> None:
-    """Write every field's postings of `searcher` (BM25F weighting, deleted documents skipped)."""
+    """Write every field's postings of `searcher` (BM25F weighting, deleted documents skipped),
+    with word positions for the fields whose format keeps them."""
     if not isinstance(searcher.weighting, BM25F):
         raise TypeError("the postings file holds BM25F scores")
     folder.mkdir(parents=True, exist_ok=True)
     reader = searcher.reader()
     for field in fields:
-        arrays = _field_arrays(searcher, reader, field)
-        for part, array in zip(PARTS, arrays):
+        for part, array in _field_arrays(searcher, reader, field).items():
             np.save(folder / f"{field}.{part}.npy", array)
 
 
@@ -42,53 +47,121 @@ def key(term: str) -> int:
     return int.from_bytes(hashlib.blake2b(term.encode("utf-8"), digest_size=8).digest(), "little")
 
 
-def _field_arrays(searcher, reader, field: str) -> tuple[np.ndarray, ...]:
-    weighting = searcher.weighting
-    b, k1 = weighting._field_B.get(field, weighting.B), weighting.K1
-    avgfl = searcher.avg_field_length(field) or 1
-    lengths = np.array([searcher.doc_field_length(d, field, 1) for d in range(searcher.doc_count_all())], dtype=np.float64)
-    found: list[tuple[int, bytes, list[int], list[float], float]] = []
+@dataclass
+class _Term:
+    key: int
+    spelling: bytes
+    docs: list[int]
+    tfs: list[float]
+    positions: list[list[int]]
+    idf: float
+
+
+def _read_terms(searcher, reader, field: str, positional: bool) -> list[_Term]:
+    found = []
     for btext in reader.lexicon(field) if field in reader.indexed_field_names() else ():
         term = btext.decode("utf-8")
         matcher = searcher.postings(field, term)
-        docs, tfs = [], []
+        row = _Term(key(term), btext, [], [], [], searcher.idf(field, term))
         while matcher.is_active():
-            docs.append(matcher.id())
-            tfs.append(matcher.weight())
+            row.docs.append(matcher.id())
+            row.tfs.append(matcher.weight())
+            if positional:
+                row.positions.append(matcher.value_as("positions"))
             matcher.next()
-        if docs:
-            found.append((key(term), btext, docs, tfs, searcher.idf(field, term)))
-    found.sort(key=lambda row: row[0])
-    counts = [len(row[2]) for row in found]
-    docs = np.array([d for row in found for d in row[2]], dtype=np.int32)
-    tf = np.array([t for row in found for t in row[3]], dtype=np.float64)
-    idf = np.repeat(np.array([row[4] for row in found], dtype=np.float64), counts)
+        if row.docs:
+            found.append(row)
+    found.sort(key=lambda t: t.key)
+    return found
+
+
+def _offsets(lengths) -> np.ndarray:
+    return np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)]).astype(np.int64)
+
+
+def _field_arrays(searcher, reader, field: str) -> dict[str, np.ndarray]:
+    weighting = searcher.weighting
+    b, k1 = weighting._field_B.get(field, weighting.B), weighting.K1
+    avgfl = searcher.avg_field_length(field) or 1
+    positional = field in searcher.schema and searcher.schema[field].format.supports("positions")
+    lengths = np.array([searcher.doc_field_length(d, field, 1) for d in range(searcher.doc_count_all())], dtype=np.float64)
+    found = _read_terms(searcher, reader, field, positional)
+    counts = [len(t.docs) for t in found]
+    docs = np.array([d for t in found for d in t.docs], dtype=np.int32)
+    tf = np.array([x for t in found for x in t.tfs], dtype=np.float64)
+    idf = np.repeat(np.array([t.idf for t in found], dtype=np.float64), counts)
     fl = lengths[docs] if len(docs) else np.zeros(0)
     scores = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * fl / avgfl)))  # whoosh.scoring.bm25
-    spelling = b"".join(row[1] for row in found)
-    return (np.array([row[0] for row in found], dtype=np.uint64), np.frombuffer(spelling, dtype=np.uint8),
-            np.concatenate([[0], np.cumsum([len(row[1]) for row in found])]).astype(np.int64),
-            np.concatenate([[0], np.cumsum(counts)]).astype(np.int64), docs, scores.astype(np.float32))
+    arrays = {"keys": np.array([t.key for t in found], dtype=np.uint64),
+              "spelling": np.frombuffer(b"".join(t.spelling for t in found), dtype=np.uint8),
+              "spelled": _offsets([len(t.spelling) for t in found]), "starts": _offsets(counts),
+              "docs": docs, "scores": scores.astype(np.float32)}
+    if positional:
+        each = [p for t in found for p in t.positions]
+        arrays["positions"] = np.array([x for p in each for x in p], dtype=np.int32)
+        arrays["position_starts"] = _offsets([len(p) for p in each])
+    return arrays
 
 
 class Postings:
     """The memory-mapped postings of one generation's keyword index."""
 
     def __init__(self, folder: Path, fields: list[str]):
-        self._fields = {field: [np.load(folder / f"{field}.{part}.npy", mmap_mode="r") for part in PARTS]
+        self._fields = {field: {part: np.load(folder / f"{field}.{part}.npy", mmap_mode="r")
+                                for part in PARTS + POSITION_PARTS if (folder / f"{field}.{part}.npy").exists()}
                         for field in fields}
 
     @staticmethod
     def exists(folder: Path, fields: list[str]) -> bool:
         return all((folder / f"{field}.{part}.npy").exists() for field in fields for part in PARTS)
 
+    def has_positions(self, field: str) -> bool:
+        return "positions" in self._fields[field]
+
     def get(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
         """(document numbers, BM25F scores) of `term` in `field`; empty when it is not there."""
-        keys, spelling, spelled, starts, docs, scores = self._fields[field]
+        arrays = self._fields[field]
+        begin, end = self._rows(arrays, term)
+        return arrays["docs"][begin:end], arrays["scores"][begin:end]
+
+    def followed(self, field: str, first: str, second: str, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Documents among `candidates` (ascending) where `second` stands right after `first`,
+        with the sum of both terms' scores there: whoosh's score of Phrase([first, second]) at
+        slop 1, which adds the scores of its terms where the phrase matches."""
+        arrays = self._fields[field]
+        sides = []
+        for term in (first, second):
+            begin, end = self._rows(arrays, term)
+            docs = np.asarray(arrays["docs"][begin:end])
+            keep = np.flatnonzero(np.isin(docs, candidates, assume_unique=True))
+            sides.append((begin + keep, docs[keep], np.asarray(arrays["scores"][begin:end])[keep]))
+        (rows_a, docs_a, scores_a), (rows_b, docs_b, scores_b) = sides
+        both, ia, ib = np.intersect1d(docs_a, docs_b, assume_unique=True, return_indices=True)
+        if not len(both):
+            return both, scores_a[:0]
+        after_a = self._position_keys(arrays, rows_a[ia], both, 1)
+        found = np.unique(after_a[np.isin(after_a, self._position_keys(arrays, rows_b[ib], both, 0))] >> 32)
+        matched = np.isin(both, found)
+        return both[matched], (scores_a[ia] + scores_b[ib])[matched]
+
+    @staticmethod
+    def _position_keys(arrays: dict, rows: np.ndarray, docs: np.ndarray, shift: int) -> np.ndarray:
+        """document << 32 | (position + shift) for every position of the postings `rows`."""
+        starts = arrays["position_starts"]
+        begin, end = np.asarray(starts[rows]), np.asarray(starts[rows + 1])
+        counts = end - begin
+        within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        positions = np.asarray(arrays["positions"][np.repeat(begin, counts) + within]).astype(np.int64) + shift
+        return (np.repeat(docs.astype(np.int64), counts) << 32) | positions
+
+    @staticmethod
+    def _rows(arrays: dict, term: str) -> tuple[int, int]:
+        """The posting rows of `term`: (begin, end), empty when it is not in the field."""
+        keys, spelling, spelled, starts = arrays["keys"], arrays["spelling"], arrays["spelled"], arrays["starts"]
         wanted, encoded = np.uint64(key(term)), term.encode("utf-8")
         at = int(np.searchsorted(keys, wanted))
         while at < len(keys) and keys[at] == wanted:  # equal keys: a collision, told apart by spelling
             if spelling[spelled[at]:spelled[at + 1]].tobytes() == encoded:
-                return docs[starts[at]:starts[at + 1]], scores[starts[at]:starts[at + 1]]
+                return int(starts[at]), int(starts[at + 1])
             at += 1
-        return docs[:0], scores[:0]
+        return 0, 0

@@ -107,3 +107,33 @@ def test_terms_whose_keys_collide_are_told_apart(corpus_copy, tmp_path, monkeypa
         assert snap.keyword._terms._stored.get("text", "院庭")[0].size == 0
     finally:
         snap.close()
+
+
+class _WithoutPositions:
+    """The stored postings with their word positions hidden: pairs then go through whoosh."""
+
+    def __init__(self, stored):
+        self._stored = stored
+
+    def get(self, field, term):
+        return self._stored.get(field, term)
+
+    def has_positions(self, field):
+        return False
+
+
+def test_pairs_among_few_candidates_score_as_whoosh_matches_them(keyword_snapshot, monkeypatch):
+    monkeypatch.setattr(keyword, "PAIR_CANDIDATES", 12)  # fewer candidates than passages
+    index = keyword_snapshot.keyword
+    stored = index._terms._stored
+    paired = 0
+    for question in QUESTIONS:
+        parsed = parse_query(question)
+        ours = index._rank_bag_of_words(parsed, 12, None)
+        monkeypatch.setattr(index._terms, "_stored", _WithoutPositions(stored))
+        reference = index._rank_bag_of_words(parsed, 12, None)
+        monkeypatch.setattr(index._terms, "_stored", stored)
+        assert [pid for pid, _ in ours] == [pid for pid, _ in reference], question
+        assert [s for _, s in ours] == pytest.approx([s for _, s in reference], rel=1e-6), question
+        paired += bool(parsed.pairs)
+    assert paired > 10
