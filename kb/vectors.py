@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -49,8 +50,19 @@ ANN = {"connectivity": 16, "expansion_add": 256, "expansion_search": 512, "dtype
 ANN_FILE = "ann.usearch"
 
 
+@lru_cache(maxsize=1)
+def one_blas_thread() -> None:
+    """Keep numpy's BLAS to one thread in this process. Its idle threads spin for a while after
+    each product, and took the cores torch needed to encode the next query: at 86k passages
+    hybrid search took 97 ms p50 with two BLAS threads, 41 ms with one (docs/benchmarks.md)."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
+
+
 class VectorIndex:
     def __init__(self, folder: Path):
+        one_blas_thread()
         meta = json.loads((folder / "ids.json").read_text("utf-8"))
         self.model: str = meta["model"]
         self.ids: list[str] = meta["ids"]
