@@ -28,6 +28,7 @@ from bench_index import GOV_REPORTS, REPORT, ROOT, dev_questions, disk_mb, measu
 
 CMRC = [ROOT / "bench" / "data" / "cmrc2018" / "cmrc2018_dev.json", ROOT / "bench" / "data" / "cmrc2018" / "cmrc2018_trial.json"]
 OUT = ROOT / "bench" / "out"
+BULK_FILE_BYTES = 40_000_000
 PASSAGE_CHARS = 105  # mean passage length measured on these texts at window 200 (passages / characters)
 _SENTENCE = re.compile(r"[^。！？；]*[。！？；]+")
 
@@ -74,9 +75,17 @@ def make_corpus(target: Path, passages: int) -> dict:
         chosen.append(doc)
         size += len(doc["text"])
     target.mkdir(parents=True)
-    with (target / "bulk.jsonl").open("w", encoding="utf-8") as handle:
-        for doc in chosen:
-            handle.write(json.dumps(doc, ensure_ascii=False) + "\n")
+    part, written = 0, 0
+    handle = (target / "bulk-000.jsonl").open("w", encoding="utf-8")
+    for doc in chosen:
+        if written > BULK_FILE_BYTES:  # below KB_MAX_FILE_MB: kb build skips larger files
+            handle.close()
+            part, written = part + 1, 0
+            handle = (target / f"bulk-{part:03d}.jsonl").open("w", encoding="utf-8")
+        line = json.dumps(doc, ensure_ascii=False) + "\n"
+        handle.write(line)
+        written += len(line.encode("utf-8"))
+    handle.close()
     return {"documents": len(chosen), "characters": size, "copies": copy}
 
 

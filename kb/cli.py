@@ -214,11 +214,25 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _fewer_malloc_arenas() -> None:
+    """Two glibc malloc arenas, as MALLOC_ARENA_MAX=2 would give: by default each waitress thread
+    that runs the model gets its own, and kb serve held ~280 MB more after 100 answers at 86k
+    passages (`bench/bench_scale.py --measure`, docs/benchmarks.md)."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt(-8, 2)  # -8: M_ARENA_MAX
+    except (OSError, AttributeError):  # not glibc: nothing to tune
+        pass
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import waitress
 
     from web import create_app
 
+    _fewer_malloc_arenas()
     settings = _settings(args)
     app = create_app({"KB_SETTINGS": settings})
     print(f"kb serving {settings.index}/ on http://{args.host}:{args.port}/ (Ctrl-C stops)", flush=True)

@@ -4,10 +4,12 @@ and the figure table. `Library` follows an index folder from one generation to t
 from __future__ import annotations
 
 import threading
+from collections import Counter
+from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
 
-from kb import keyword, store
+from kb import keyword, passage_table, store
 from kb.config import Settings
 from kb.errors import IndexDamaged, KbError
 from kb.documents import Document
@@ -41,7 +43,7 @@ class Snapshot:
     def _open(self) -> None:
         self.manifest = store.read_manifest(self.generation)
         self.documents: dict[str, Document] = {d.id: d for d in store.read_documents(self.generation)}
-        self.passages: dict[str, Passage] = {p.id: p for p in store.read_passages(self.generation)}
+        self.passages = self._passage_table()
         built_for = self.manifest.get("backend", "whoosh")
         if built_for != self.settings.backend:
             raise IndexDamaged(f"the index was built for the {built_for} backend, but KB_BACKEND is "
@@ -52,7 +54,7 @@ class Snapshot:
         self.keyword = keyword.KeywordIndex(self.generation / "keyword")
         folder = self.generation / "vectors"
         if self.settings.semantic and folder.exists():
-            self.vectors = SemanticSearcher(folder, self.settings, {p.id: p.doc_id for p in self.passages.values()})
+            self.vectors = SemanticSearcher(folder, self.settings, self.doc_ids())
 
     def _open_milvus(self) -> None:
         """One collection serves both sides (kb/milvus.py); its vectors must come from the configured model."""
@@ -63,11 +65,33 @@ class Snapshot:
             require_model(self.manifest.get("model"), self.settings)
             self.vectors = self.keyword
 
+    def _passage_table(self) -> Mapping[str, Passage]:
+        """The passages, read on demand from SQLite (kb/passage_table.py); a generation written
+        before that file existed is read whole."""
+        path = self.generation / passage_table.FILE
+        if path.exists():
+            return passage_table.PassageTable(path)
+        return {p.id: p for p in store.read_passages(self.generation)}
+
+    def doc_ids(self) -> dict[str, str]:
+        """Passage id → document id, for every passage."""
+        if isinstance(self.passages, passage_table.PassageTable):
+            return self.passages.doc_ids()
+        return {p.id: p.doc_id for p in self.passages.values()}
+
+    def passage_counts(self) -> dict[str, int]:
+        """Passages per document."""
+        if isinstance(self.passages, passage_table.PassageTable):
+            return self.passages.count_by_document()
+        return dict(Counter(p.doc_id for p in self.passages.values()))
+
     def close(self) -> None:
-        """Let the generation's files go: whoosh's handles now, the vector matrix's memory map
-        with the last reference."""
+        """Let the generation's files go: whoosh's handles and the passage file now, the vector
+        matrix's memory map with the last reference."""
         if self.keyword is not None:
             self.keyword.close()
+        if isinstance(getattr(self, "passages", None), passage_table.PassageTable):
+            self.passages.close()
         self.keyword = self.vectors = None
 
     def warm(self) -> None:

@@ -1,7 +1,7 @@
 """The index folder: generations written beside each other and swapped in atomically.
 
     index/CURRENT            name of the generation being served
-    index/gen-…/             one complete build: manifest.json, documents.jsonl, passages.jsonl,
+    index/gen-…/             one complete build: manifest.json, documents.jsonl, passages.sqlite,
                              keyword/ (whoosh) and vectors/ when semantic search is on
     index/gen-….partial/     a build in progress; never read, removed by the next build
 
@@ -21,6 +21,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Iterator
 
+from kb import passage_table
 from kb.documents import Document
 from kb.errors import BuildInProgress, IndexMissing
 from kb.passages import Passage
@@ -107,7 +108,7 @@ def read_jsonl(path: Path) -> list[dict]:
 
 def write_generation(gen: Path, manifest: dict, documents: list[Document], passages: list[Passage]) -> None:
     write_jsonl(gen / "documents.jsonl", [asdict(d) | {"heading_levels": {str(k): v for k, v in d.heading_levels.items()}} for d in documents])
-    write_jsonl(gen / "passages.jsonl", [asdict(p) for p in passages])
+    passage_table.write(gen / passage_table.FILE, passages)
     (gen / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), "utf-8")
 
 
@@ -124,4 +125,12 @@ def read_documents(gen: Path) -> list[Document]:
 
 
 def read_passages(gen: Path) -> list[Passage]:
+    """Every passage of a generation, in build order (generations before issue 12 kept a
+    passages.jsonl instead of the SQLite file)."""
+    if (gen / passage_table.FILE).exists():
+        table = passage_table.PassageTable(gen / passage_table.FILE)
+        try:
+            return list(table.values())
+        finally:
+            table.close()
     return [Passage(**row) for row in read_jsonl(gen / "passages.jsonl")]

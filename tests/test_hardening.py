@@ -226,7 +226,7 @@ def test_a_damaged_index_is_a_503_that_health_explains(tmp_path):
     settings = keyword_settings(tmp_path, CORPUS)
     build(settings)
     generation = next(settings.index.glob("gen-*"))
-    (generation / "passages.jsonl").write_text('{"id": "trunc', "utf-8")
+    (generation / "passages.sqlite").write_bytes(b"SQLite format 3\x00 truncated")
     client = create_app({"KB_SETTINGS": settings, "TESTING": True}).test_client()
     health = client.get("/api/health")
     assert health.status_code == 503

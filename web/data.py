@@ -142,9 +142,7 @@ def document_summary(doc, passages: int) -> dict:
 
 def documents_data() -> dict:
     snap = snapshot()
-    counts: dict[str, int] = {}
-    for p in snap.passages.values():
-        counts[p.doc_id] = counts.get(p.doc_id, 0) + 1
+    counts = snap.passage_counts()
     return {"documents": [document_summary(d, counts.get(d.id, 0)) for d in snap.documents.values()]}
 
 
@@ -155,7 +153,7 @@ def document_data(doc_id: str) -> dict:
         raise NotFound(f"no document with id {doc_id!r}")
     blocks = blocks_of(doc)
     classify(blocks)
-    count = sum(1 for p in snap.passages.values() if p.doc_id == doc_id)
+    count = snap.passage_counts().get(doc_id, 0)
     paragraphs = [{"n": b.number, "start": b.start, "end": b.end, "kind": b.role, "level": b.heading_level,
                    "text": b.text} for b in blocks]
     return document_summary(doc, count) | {"text": doc.text, "paragraphs": paragraphs}

@@ -1,0 +1,92 @@
+"""A generation's passages in SQLite, read on demand: a search touches a hundred passages, not
+all of them, so holding every passage as a Python object (~3.4 KB each: 290 MB at 86k passages,
+docs/benchmarks.md) is memory the corpus size pays for nothing.
+
+    gen-…/passages.sqlite   passages(row INTEGER PRIMARY KEY, id TEXT UNIQUE, doc_id TEXT, data TEXT)
+
+`data` is the passage as JSON (its dataclass fields); rows keep the build's order.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict
+from pathlib import Path
+
+from kb.passages import Passage
+
+FILE = "passages.sqlite"
+KEPT = 4096  # passages kept as objects: those of recent results, which the answer step reads again
+
+
+def write(path: Path, passages: list[Passage]) -> None:
+    """Write `passages` to a new SQLite file at `path`."""
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE passages (row INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, "
+                   "doc_id TEXT NOT NULL, data TEXT NOT NULL)")
+        db.execute("CREATE INDEX passages_by_doc ON passages (doc_id)")
+        db.executemany("INSERT INTO passages (id, doc_id, data) VALUES (?, ?, ?)",
+                       ((p.id, p.doc_id, json.dumps(asdict(p), ensure_ascii=False)) for p in passages))
+    db.close()
+
+
+class PassageTable(Mapping):
+    """Passage id → Passage, read from the file; safe to share between threads."""
+
+    def __init__(self, path: Path):
+        self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        self._lock = threading.Lock()
+        self._kept: OrderedDict[str, Passage] = OrderedDict()
+        self._size = self._one("SELECT count(*) FROM passages")[0]  # also fails now on a damaged file
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __getitem__(self, passage_id: str) -> Passage:
+        with self._lock:
+            if passage_id in self._kept:
+                self._kept.move_to_end(passage_id)
+                return self._kept[passage_id]
+            row = self._db.execute("SELECT data FROM passages WHERE id = ?", (passage_id,)).fetchone()
+            if row is None:
+                raise KeyError(passage_id)
+            passage = self._kept[passage_id] = Passage(**json.loads(row[0]))
+            if len(self._kept) > KEPT:
+                self._kept.popitem(last=False)
+            return passage
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __iter__(self) -> Iterator[str]:
+        return (row[0] for row in self._rows("SELECT id FROM passages ORDER BY row"))
+
+    def values(self) -> Iterator[Passage]:
+        """Every passage in build order, read in batches (not kept)."""
+        return (Passage(**json.loads(row[0])) for row in self._rows("SELECT data FROM passages ORDER BY row"))
+
+    def doc_ids(self) -> dict[str, str]:
+        """Passage id → document id, for every passage."""
+        return dict(self._rows("SELECT id, doc_id FROM passages ORDER BY row"))
+
+    def count_by_document(self) -> dict[str, int]:
+        return dict(self._rows("SELECT doc_id, count(*) FROM passages GROUP BY doc_id"))
+
+    def _one(self, sql: str, args: tuple = ()) -> tuple:
+        with self._lock:
+            return self._db.execute(sql, args).fetchone()
+
+    def _rows(self, sql: str, batch: int = 2000) -> Iterator[tuple]:
+        # a cursor of its own, fetched in batches under the lock: other threads' lookups go between
+        with self._lock:
+            cursor = self._db.execute(sql)
+        while True:
+            with self._lock:
+                rows = cursor.fetchmany(batch)
+            if not rows:
+                return
+            yield from rows
