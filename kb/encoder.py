@@ -55,7 +55,9 @@ class BertEncoder:
     def encode(self, texts: list[str], prompt_name: str | None = None, batch_size: int = 32,
                convert_to_numpy: bool = True, normalize_embeddings: bool = True,
                show_progress_bar: bool = False) -> np.ndarray:
-        """Unit vectors of `texts` (float32), `prompt_name`'s prefix put before each."""
+        """Unit vectors of `texts` (float32), `prompt_name`'s prefix put before each. Takes the
+        arguments kb/embeddings.py gives SentenceTransformer.encode; results are always numpy
+        and kb/vectors.py shows progress itself."""
         import torch
 
         prefix = self.prompts.get(prompt_name, "") if prompt_name else ""
