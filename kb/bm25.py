@@ -28,7 +28,7 @@ class TermScorer:
         if not isinstance(searcher.weighting, BM25F):
             raise TypeError("TermScorer reproduces BM25F only")
         self._searcher = searcher
-        self._stored = stored  # kb/postings.py's arrays, written at build time; None: read whoosh's
+        self.stored = stored  # kb/postings.py's arrays, written at build time; None: read whoosh's
         self._reader = searcher.reader()
         self._cache: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._cached = 0
@@ -49,9 +49,9 @@ class TermScorer:
         """Add each phrase's whoosh score to `total`, visiting only `docnums` (ascending):
         matching positions is the expensive part, so it is done for candidates only."""
         for phrase in phrases:
-            if self._stored is not None and self._stored.has_positions(phrase.fieldname) \
+            if self.stored is not None and self.stored.has_positions(phrase.fieldname) \
                     and phrase.slop == 1 and len(phrase.words) == 2:
-                docs, scores = self._stored.followed(phrase.fieldname, *phrase.words, docnums)
+                docs, scores = self.stored.followed(phrase.fieldname, *phrase.words, docnums)
                 total[docs] += phrase.boost * scores
                 continue
             matcher = phrase.matcher(self._searcher)
@@ -66,8 +66,8 @@ class TermScorer:
                     total[docnum] += matcher.score()
 
     def _postings(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
-        if self._stored is not None:
-            return self._stored.get(field, term)
+        if self.stored is not None:
+            return self.stored.get(field, term)
         key = (field, term)
         if key in self._cache:
             self._cache.move_to_end(key)

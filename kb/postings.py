@@ -10,6 +10,8 @@ beside whoosh's segment (which stays the index of record) and memory-mapped when
     keyword/postings/<field>.scores.npy   float32 BM25F score of the term in that document
     keyword/postings/text.positions.npy   int32 word positions of each posting, end to end
     keyword/postings/text.position_starts.npy  int64 [postings + 1] where each posting's start
+    keyword/postings/documents.json       the kb document ids, and documents.npy: for each whoosh
+                                          document number, its document's place in that list
 
 Read from whoosh, a term costs one Python call per posting (~0.1 s for a title word in 80k
 passages), and matching a pair of adjacent words several per candidate document; read from
@@ -20,6 +22,7 @@ tests/test_bm25.py checks them against whoosh scoring the same queries.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +44,19 @@ def write(folder: Path, searcher, fields: list[str]) -> None:
     for field in fields:
         for part, array in _field_arrays(searcher, reader, field).items():
             np.save(folder / f"{field}.{part}.npy", array)
+    names, codes = _documents(searcher)
+    np.save(folder / "documents.npy", codes)
+    (folder / "documents.json").write_text(json.dumps(names, ensure_ascii=False), "utf-8")
+
+
+def _documents(searcher) -> tuple[list[str], np.ndarray]:
+    """The kb documents (doc_id) in order, and per whoosh document number the position of its
+    document in that list (-1: deleted)."""
+    codes = np.full(searcher.doc_count_all(), -1, dtype=np.int32)
+    names: dict[str, int] = {}
+    for docnum, stored in searcher.reader().iter_docs():
+        codes[docnum] = names.setdefault(stored["doc_id"], len(names))
+    return list(names), codes
 
 
 def key(term: str) -> int:
@@ -107,6 +123,7 @@ class Postings:
     """The memory-mapped postings of one generation's keyword index."""
 
     def __init__(self, folder: Path, fields: list[str]):
+        self._folder, self._documents = folder, None
         self._fields = {field: {part: np.load(folder / f"{field}.{part}.npy", mmap_mode="r")
                                 for part in PARTS + POSITION_PARTS if (folder / f"{field}.{part}.npy").exists()}
                         for field in fields}
@@ -114,6 +131,19 @@ class Postings:
     @staticmethod
     def exists(folder: Path, fields: list[str]) -> bool:
         return all((folder / f"{field}.{part}.npy").exists() for field in fields for part in PARTS)
+
+    def has_documents(self) -> bool:
+        """Whether the document table was written (postings files of earlier builds lack it)."""
+        return (self._folder / "documents.json").exists()
+
+    def of_documents(self, doc_ids: set[str]) -> np.ndarray:
+        """One bool per whoosh document number: whether it is a passage of `doc_ids`."""
+        if self._documents is None:
+            names = json.loads((self._folder / "documents.json").read_text("utf-8"))
+            self._documents = ({name: code for code, name in enumerate(names)}, np.load(self._folder / "documents.npy"))
+        codes_of, codes = self._documents
+        wanted = np.array([codes_of[d] for d in doc_ids if d in codes_of], dtype=np.int32)
+        return np.isin(codes, wanted)
 
     def has_positions(self, field: str) -> bool:
         return "positions" in self._fields[field]
