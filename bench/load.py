@@ -39,7 +39,8 @@ def start_server(env: dict | None = None) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen([str(kb), "serve", "--port", str(port), "--threads", "8"], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ | (env or {}))
     url = f"http://127.0.0.1:{port}"
-    for _ in range(240):
+    began = time.monotonic()
+    while time.monotonic() - began < 900:  # a million passages warm up for minutes (the figure table)
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             conn.request("GET", "/api/health")

@@ -108,6 +108,7 @@ class KeywordIndex:
         fields = list(FIELD_BOOSTS)
         self._terms = TermScorer(self._searcher, postings.Postings(stored, fields) if postings.Postings.exists(stored, fields) else None)
         self._lock = threading.Lock()
+        self._last_terms: tuple[tuple, np.ndarray] | None = None
 
     def close(self) -> None:
         self._searcher.close()
@@ -171,13 +172,22 @@ class KeywordIndex:
         weighted = [(field, t, boost) for t in parsed.terms for field, boost in FIELD_BOOSTS.items()]
         pairs = [Phrase("text", list(pair), slop=PAIR_SLOP, boost=PAIR_BOOST) for pair in parsed.pairs]
         with self._lock:
-            scores = self._terms.scores(weighted)
+            scores = self._term_scores(weighted)
             if doc_ids is not None:
                 scores[~self._allowed(doc_ids, len(scores))] = 0
             candidates = np.sort(_best(scores, max(PAIR_CANDIDATES, limit)))
             self._terms.add_phrases(scores, pairs, candidates)
             best = candidates[_best(scores[candidates], limit)]
             return [(self._searcher.stored_fields(int(d))["id"], float(scores[d])) for d in best]
+
+    def _term_scores(self, weighted: list[tuple[str, str, float]]) -> np.ndarray:
+        """The terms' summed scores, a fresh copy. The last query's are kept: a question naming a
+        year is ranked twice, within that year's reports and then over all (kb/search.py), and
+        at 850k passages summing common words' postings is most of its cost."""
+        key = tuple(weighted)
+        if self._last_terms is None or self._last_terms[0] != key:
+            self._last_terms = (key, self._terms.scores(weighted))
+        return self._last_terms[1].copy()
 
     def _allowed(self, doc_ids: set[str], size: int) -> np.ndarray:
         """Which document numbers belong to `doc_ids`: from the stored table when there is one
