@@ -207,17 +207,57 @@ def plot(rows: list[dict], path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
+def plot_million(rows: list[dict], ann_rows: list[dict], path: Path) -> None:
+    """Issue 12's curve: keyword and answer latency, kb serve memory and build time against
+    passages (bench/out/scale.jsonl), and vector search exact vs graph (bench/out/ann.jsonl)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 4, figsize=(19, 4.2))
+    rows = sorted(rows, key=lambda r: r["passages"])
+    x = [r["passages"] for r in rows]
+    for name, style in (("keyword", "o-"), ("answer", "s--")):
+        for stat in ("p50_ms", "p95_ms"):
+            axes[0].plot(x, [r["latency"][name][stat] for r in rows], style, label=f"{name} {stat[:3]} (keyword only)")
+    axes[0].set(title="query latency (ms), keyword-only index", xscale="log", xlabel="passages")
+    vec = sorted(ann_rows, key=lambda r: r["vectors"])
+    vx = [r["vectors"] for r in vec]
+    for kind, style in (("exact", "o-"), ("ann", "s-")):
+        axes[1].plot(vx, [r[f"{kind}@50_ms"][1] for r in vec], style, label=f"{'graph' if kind == 'ann' else kind} top-50 p95")
+    axes[1].set(title="vector search (ms; >12.6k simulated)", xscale="log", yscale="log", xlabel="vectors")
+    axes[2].plot(x, [r["serve"]["rss_mb_after_100"] for r in rows], "o-", label="kb serve RSS after 100 answers")
+    axes[2].plot(x, [r["peak_mb"] for r in rows], "s:", label="build peak")
+    axes[2].plot(x, [r["disk_mb"] for r in rows], "^-", label="index on disk")
+    axes[2].set(title="memory and disk (MB), keyword only", xscale="log", xlabel="passages")
+    axes[3].plot(x, [r["build_seconds"] for r in rows], "o-", label="keyword-only build (s)")
+    axes[3].set(title="build time (s)", xscale="log", xlabel="passages")
+    for axis in axes:
+        axis.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="*", default=[1000, 10000, 100000])
     parser.add_argument("--no-plot", action="store_true")
     parser.add_argument("--keyword-only", action="store_true", help="no vectors (builds in minutes, not hours)")
     parser.add_argument("--plot-only", action="store_true", help="plot bench/out/scale.jsonl")
+    parser.add_argument("--plot-million", action="store_true",
+                        help="docs/scale-million.png from the keyword-only rows and bench/out/ann.jsonl")
     parser.add_argument("--work", type=Path, help="keep corpora and indexes in this folder (default: a temporary one)")
     parser.add_argument("--measure", type=Path, metavar="INDEX", help="only measure query latency on a kept index")
     parser.add_argument("--simulate-vectors", type=Path, metavar="INDEX",
                         help="add simulated vectors to a kept keyword-only index, then measure it")
     args = parser.parse_args()
+    if args.plot_million:
+        rows = [json.loads(line) for line in (OUT / "scale.jsonl").read_text("utf-8").splitlines() if line.strip()]
+        latest = {r["target"]: r for r in rows if not r.get("semantic", True)}
+        ann = {r["vectors"]: r for r in map(json.loads, (OUT / "ann.jsonl").read_text("utf-8").splitlines())}
+        plot_million(list(latest.values()), list(ann.values()), ROOT / "docs" / "scale-million.png")
+        return
     if args.plot_only:
         rows = [json.loads(line) for line in (OUT / "scale.jsonl").read_text("utf-8").splitlines() if line.strip()]
         latest = {(r["target"], r.get("semantic", True)): r for r in rows}  # a rerun replaces its row
