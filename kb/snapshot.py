@@ -21,6 +21,9 @@ from kb.candidates import Candidate, candidates_of
 from kb.semantic import SemanticSearcher, query_vector, require_model, text_vectors
 
 
+KEPT_PER_PASSAGE = 100_000  # normalised texts and answer candidates kept, then dropped all at once
+
+
 class Snapshot:
     """One index generation: opened once, read-only, safe to share between threads."""
 
@@ -108,7 +111,7 @@ class Snapshot:
         """The answer candidates of a passage (kb/candidates.py), kept once found."""
         found = self._candidates.get(passage.id)
         if found is None:
-            if len(self._candidates) > 100_000:
+            if len(self._candidates) > KEPT_PER_PASSAGE:
                 self._candidates.clear()
             found = self._candidates[passage.id] = candidates_of(passage, self.figures.by_passage.get(passage.id, []))
         return found
@@ -152,9 +155,12 @@ class Snapshot:
         return dated if dated and len(dated) < len(allowed if allowed is not None else self.documents) else set()
 
     def normalized_text(self, passage_id: str) -> str:
-        if passage_id not in self._normalized:
-            self._normalized[passage_id] = normalize(self.passages[passage_id].text)
-        return self._normalized[passage_id]
+        found = self._normalized.get(passage_id)
+        if found is None:
+            if len(self._normalized) > KEPT_PER_PASSAGE:  # passages are read on demand; so is this
+                self._normalized.clear()
+            found = self._normalized[passage_id] = normalize(self.passages[passage_id].text)
+        return found
 
 
 class Library:
