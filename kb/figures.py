@@ -213,7 +213,7 @@ def clauses(text: str) -> list[Clause]:
     return out
 
 
-@dataclass
+@dataclass(slots=True)
 class Figure:
     """A figure of the corpus: the quantity, the clause it stands in, and where that is."""
 
@@ -302,9 +302,9 @@ class FigureTable:
         self.by_passage: dict[str, list[Figure]] = {}
         for f in self.figures:
             self.by_passage.setdefault(f.passage_id, []).append(f)
-        self._context = [context_words(f.context) for f in self.figures]
         self._normalized: dict[str, list[str]] = {}  # clause or context of every figure, normalised on first use
-        self.conflicts: list[tuple[Figure, Figure, float]] = self._find_conflicts()
+        self.conflicts: list[tuple[Figure, Figure, float]] = self._find_conflicts(
+            [context_words(f.context) for f in self.figures])  # word sets dropped after: most of the table's memory
         self._conflicting: dict[int, list[Figure]] = {}
         for a, b, _ in self.conflicts:
             self._conflicting.setdefault(id(a), []).append(b)
@@ -323,9 +323,9 @@ class FigureTable:
     def conflicting(self, figure: Figure) -> list[Figure]:
         return self._conflicting.get(id(figure), [])
 
-    def _find_conflicts(self) -> list[tuple[Figure, Figure, float]]:
+    def _find_conflicts(self, contexts: list[frozenset[str]]) -> list[tuple[Figure, Figure, float]]:
         by_word: dict[tuple[str, str], list[int]] = {}
-        for i, words in enumerate(self._context):
+        for i, words in enumerate(contexts):
             for w in words:
                 by_word.setdefault((self.figures[i].unit, w), []).append(i)
         pairs: dict[tuple[int, int], float] = {}
@@ -342,7 +342,7 @@ class FigureTable:
                         # report may state another value of the same indicator); and figures of
                         # one clause count different things by construction
                         continue
-                    score = similarity(self._context[i], self._context[j])
-                    if score >= CONFLICT_SIMILARITY and len(self._context[i] & self._context[j]) >= CONFLICT_MIN_SHARED:
+                    score = similarity(contexts[i], contexts[j])
+                    if score >= CONFLICT_SIMILARITY and len(contexts[i] & contexts[j]) >= CONFLICT_MIN_SHARED:
                         pairs[(i, j)] = score
         return [(self.figures[i], self.figures[j], s) for (i, j), s in sorted(pairs.items(), key=lambda kv: -kv[1])]
