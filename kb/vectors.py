@@ -5,11 +5,11 @@ and past a size an HNSW graph (usearch) that finds nearly the same top-k in a fr
     vectors/ids.json      {"model": …, "ids": […], "hashes": […], "ann": {…} when there is a graph}
     vectors/ann.usearch   the HNSW graph over the rows (float16 copies), memory-mapped when read
 
-Exact search reads every row: ~5 ms at 100k passages, ~65 ms at 1M on 2 cores. The graph
-answers in ~2–4 ms with recall@10 0.997 at 100k and 0.987 at 1M against exact ("Approximate
-nearest neighbours" in docs/benchmarks.md, `python bench/bench_ann.py`), but costs ~40 s per
-100k vectors to build (15 min at 1M), so it is written from KB_ANN_MIN_PASSAGES (kb/config.py)
-on. Its cosines are recomputed from the float32 rows, so a passage found either way gets the
+Exact search reads every row: ~5 ms at 100k passages, ~125 ms at 1M (one BLAS thread). The
+graph answers in ~2–4 ms with recall@10 0.997 at 100k and 0.987 at 1M against exact
+("Approximate nearest neighbours" in docs/benchmarks.md, `python bench/bench_ann.py`), but
+costs ~90 s per 100k vectors to build (35 min at 1M), so it is written from
+KB_ANN_MIN_PASSAGES (kb/config.py) on. Its cosines are recomputed from the float32 rows, so a passage found either way gets the
 same score. Searches restricted to some documents' rows stay exact.
 
 A row's hash is that of the text that was embedded, so a rebuild re-embeds only passages whose
@@ -134,7 +134,7 @@ def embed(embedder, texts: list[str], progress: bool = False) -> np.ndarray:
 def build(folder: Path, passages: list[Passage], embedder, previous: Path | None, progress: bool = False,
           ann_min: int | None = None) -> dict:
     """Write the vectors of `passages` into `folder`, reusing rows of `previous` by text hash, and
-    an HNSW graph when there are at least `ann_min` passages (rebuilt whole: ~40 s per 100k)."""
+    an HNSW graph when there are at least `ann_min` passages (rebuilt whole: ~90 s per 100k)."""
     texts = [embedding_text(p) for p in passages]
     hashes = [text_hash(embedder.name, t) for t in texts]
     matrix = np.zeros((len(passages), embedder.dimension), dtype=np.float32)
