@@ -174,7 +174,7 @@ def add_simulated_vectors(index: Path) -> dict:
     meta = {"model": model_name(settings), "ids": [p.id for p in passages], "hashes": ["simulated"] * len(passages)}
     began = time.perf_counter()
     if len(passages) >= settings.ann_min_passages:
-        meta["ann"] = vectors._write_graph(folder, matrix)
+        meta["ann"] = vectors.write_graph(folder, matrix)
     (folder / "ids.json").write_text(json.dumps(meta), "utf-8")
     return {"vectors": len(passages), "graph": "ann" in meta, "graph_build_s": round(time.perf_counter() - began, 1)}
 

@@ -11,7 +11,6 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 
-
 from kb.answer_model import answer_model
 from kb.candidates import Candidate
 from kb.features import Coverage, candidates_and_rows, words_of

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from kb.config import BUNDLED_MODEL, Settings
-from kb.encoder import BertEncoder, is_plain_bert
+from kb.encoder import BertEncoder
 from kb.errors import ModelError
 
 _LOCK = threading.Lock()
@@ -61,9 +61,7 @@ def load(model: str, cache: Path) -> Embedder:
             folder.parent.mkdir(parents=True, exist_ok=True)
             convert_bundled(folder)
         name = f"{BUNDLED_MODEL}@{folder.name}"
-        if not is_plain_bert(folder):  # a cache written by another converter
-            return _sentence_transformer(model, name, str(folder))
-        loaded = BertEncoder(folder)
+        loaded = BertEncoder(folder)  # kb/e5convert.py wrote a plain BERT; tests check both agree
         return Embedder(name, loaded, int(loaded.config["hidden_size"]))
 
 

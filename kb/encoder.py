@@ -19,22 +19,9 @@ import numpy as np
 MAX_TOKENS = 512
 
 
-def is_plain_bert(folder: Path) -> bool:
-    """A sentence-transformers folder this encoder reproduces: BERT, mean pooling, normalised."""
-    try:
-        config = json.loads((folder / "config.json").read_text("utf-8"))
-        pooling = json.loads((folder / "1_Pooling" / "config.json").read_text("utf-8"))
-        modules = json.loads((folder / "modules.json").read_text("utf-8"))
-    except (OSError, ValueError):
-        return False
-    return (config.get("model_type") == "bert" and config.get("position_embedding_type", "absolute") == "absolute"
-            and config.get("hidden_act") == "gelu" and pooling.get("pooling_mode") == "mean"
-            and pooling.get("include_prompt", True) and len(modules) == 3
-            and modules[2]["type"].endswith("Normalize"))
-
-
 class BertEncoder:
-    """Encodes texts like SentenceTransformer.encode does for a BERT/mean/normalise folder."""
+    """Encodes texts like SentenceTransformer.encode does for the converted folder: BERT, mean
+    pooling, normalised (the modules kb/e5convert.py writes)."""
 
     def __init__(self, folder: Path):
         from tokenizers import Tokenizer

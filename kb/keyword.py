@@ -104,9 +104,10 @@ class KeywordIndex:
     def __init__(self, path: Path):
         self._ix = whoosh_index.open_dir(path)
         self._searcher = self._ix.searcher(weighting=scoring.BM25F())
-        stored = path / postings.FOLDER
-        fields = list(FIELD_BOOSTS)
-        self._terms = TermScorer(self._searcher, postings.Postings(stored, fields) if postings.Postings.exists(stored, fields) else None)
+        stored, fields = path / postings.FOLDER, list(FIELD_BOOSTS)
+        # an index built before kb/postings.py existed has no arrays: its postings come from whoosh
+        arrays = postings.Postings(stored, fields) if postings.Postings.exists(stored, fields) else None
+        self._terms = TermScorer(self._searcher, arrays)
         self._lock = threading.Lock()
         self._last_terms: tuple[tuple, np.ndarray] | None = None
 
@@ -132,9 +133,9 @@ class KeywordIndex:
         passage than in the query."""
         if doc_ids is not None and not doc_ids:
             return []
-        only = Or([Term("doc_id", d) for d in sorted(doc_ids)]) if doc_ids is not None else None
         if not parsed.phrases:
             return self._rank_bag_of_words(parsed, limit, doc_ids)
+        only = _of_documents(doc_ids) if doc_ids is not None else None
         optional = self._bag_of_words(parsed)
         cut = [tokens for tokens in map(_phrase_tokens, parsed.phrases) if tokens]
         required = [Phrase("text", tokens) if len(tokens) > 1 else Term("text", tokens[0]) for tokens in cut]
@@ -196,7 +197,7 @@ class KeywordIndex:
         if self._terms.stored is not None and self._terms.stored.has_documents():
             return self._terms.stored.of_documents(doc_ids)
         allowed = np.zeros(size, dtype=bool)
-        allowed[list(self._searcher.docs_for_query(Or([Term("doc_id", d) for d in sorted(doc_ids)])))] = True
+        allowed[list(self._searcher.docs_for_query(_of_documents(doc_ids)))] = True
         return allowed
 
     def _run(self, query: WhooshQuery, limit: int | None, only: WhooshQuery | None = None) -> list[tuple[str, float]]:
@@ -204,6 +205,11 @@ class KeywordIndex:
         with self._lock:
             results = self._searcher.search(query, limit=limit, filter=only)
             return [(hit["id"], hit.score) for hit in results]
+
+
+def _of_documents(doc_ids: set[str]) -> WhooshQuery:
+    """whoosh's filter for the passages of `doc_ids`."""
+    return Or([Term("doc_id", d) for d in sorted(doc_ids)])
 
 
 def _best(scores: np.ndarray, limit: int) -> np.ndarray:

@@ -24,23 +24,40 @@ KEPT = 4096  # passages kept as objects: those of recent results, which the answ
 
 def write(path: Path, passages: list[Passage]) -> None:
     """Write `passages` to a new SQLite file at `path`."""
-    with sqlite3.connect(path) as db:
-        db.execute("CREATE TABLE passages (row INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, "
-                   "doc_id TEXT NOT NULL, data TEXT NOT NULL)")
-        db.execute("CREATE INDEX passages_by_doc ON passages (doc_id)")
-        db.executemany("INSERT INTO passages (id, doc_id, data) VALUES (?, ?, ?)",
-                       ((p.id, p.doc_id, json.dumps(asdict(p), ensure_ascii=False)) for p in passages))
+    db = sqlite3.connect(path)
+    with db:
+        _fill(db, passages)
     db.close()
+
+
+def _fill(db: sqlite3.Connection, passages: list[Passage]) -> None:
+    db.execute("CREATE TABLE passages (row INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, "
+               "doc_id TEXT NOT NULL, data TEXT NOT NULL)")
+    db.execute("CREATE INDEX passages_by_doc ON passages (doc_id)")
+    db.executemany("INSERT INTO passages (id, doc_id, data) VALUES (?, ?, ?)",
+                   ((p.id, p.doc_id, json.dumps(asdict(p), ensure_ascii=False)) for p in passages))
 
 
 class PassageTable(Mapping):
     """Passage id → Passage, read from the file; safe to share between threads."""
 
-    def __init__(self, path: Path):
-        self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    def __init__(self, db: sqlite3.Connection):
+        self._db = db
         self._lock = threading.Lock()
         self._kept: OrderedDict[str, Passage] = OrderedDict()
         self._size = self._one("SELECT count(*) FROM passages")[0]  # also fails now on a damaged file
+
+    @classmethod
+    def open(cls, path: Path) -> "PassageTable":
+        return cls(sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False))
+
+    @classmethod
+    def holding(cls, passages: list[Passage]) -> "PassageTable":
+        """A table in memory: for generations written before the file existed (passages.jsonl)."""
+        db = sqlite3.connect(":memory:", check_same_thread=False)
+        with db:
+            _fill(db, passages)
+        return cls(db)
 
     def close(self) -> None:
         with self._lock:
@@ -75,6 +92,9 @@ class PassageTable(Mapping):
 
     def count_by_document(self) -> dict[str, int]:
         return dict(self._rows("SELECT doc_id, count(*) FROM passages GROUP BY doc_id"))
+
+    def count_of(self, doc_id: str) -> int:
+        return self._one("SELECT count(*) FROM passages WHERE doc_id = ?", (doc_id,))[0]
 
     def _one(self, sql: str, args: tuple = ()) -> tuple:
         with self._lock:

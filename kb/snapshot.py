@@ -4,8 +4,6 @@ and the figure table. `Library` follows an index folder from one generation to t
 from __future__ import annotations
 
 import threading
-from collections import Counter
-from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
 
@@ -57,7 +55,7 @@ class Snapshot:
         self.keyword = keyword.KeywordIndex(self.generation / "keyword")
         folder = self.generation / "vectors"
         if self.settings.semantic and folder.exists():
-            self.vectors = SemanticSearcher(folder, self.settings, self.doc_ids())
+            self.vectors = SemanticSearcher(folder, self.settings, self.passages.doc_ids())
 
     def _open_milvus(self) -> None:
         """One collection serves both sides (kb/milvus.py); its vectors must come from the configured model."""
@@ -68,32 +66,20 @@ class Snapshot:
             require_model(self.manifest.get("model"), self.settings)
             self.vectors = self.keyword
 
-    def _passage_table(self) -> Mapping[str, Passage]:
+    def _passage_table(self) -> passage_table.PassageTable:
         """The passages, read on demand from SQLite (kb/passage_table.py); a generation written
-        before that file existed is read whole."""
+        before that file existed is loaded into a table in memory."""
         path = self.generation / passage_table.FILE
         if path.exists():
-            return passage_table.PassageTable(path)
-        return {p.id: p for p in store.read_passages(self.generation)}
-
-    def doc_ids(self) -> dict[str, str]:
-        """Passage id → document id, for every passage."""
-        if isinstance(self.passages, passage_table.PassageTable):
-            return self.passages.doc_ids()
-        return {p.id: p.doc_id for p in self.passages.values()}
-
-    def passage_counts(self) -> dict[str, int]:
-        """Passages per document."""
-        if isinstance(self.passages, passage_table.PassageTable):
-            return self.passages.count_by_document()
-        return dict(Counter(p.doc_id for p in self.passages.values()))
+            return passage_table.PassageTable.open(path)
+        return passage_table.PassageTable.holding(store.read_passages(self.generation))
 
     def close(self) -> None:
         """Let the generation's files go: whoosh's handles and the passage file now, the vector
         matrix's memory map with the last reference."""
         if self.keyword is not None:
             self.keyword.close()
-        if isinstance(getattr(self, "passages", None), passage_table.PassageTable):
+        if getattr(self, "passages", None) is not None:  # None: the generation failed to open before them
             self.passages.close()
         self.keyword = self.vectors = None
 

@@ -128,7 +128,7 @@ def read_passages(gen: Path) -> list[Passage]:
     """Every passage of a generation, in build order (generations before issue 12 kept a
     passages.jsonl instead of the SQLite file)."""
     if (gen / passage_table.FILE).exists():
-        table = passage_table.PassageTable(gen / passage_table.FILE)
+        table = passage_table.PassageTable.open(gen / passage_table.FILE)
         try:
             return list(table.values())
         finally:

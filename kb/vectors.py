@@ -5,12 +5,13 @@ and past a size an HNSW graph (usearch) that finds nearly the same top-k in a fr
     vectors/ids.json      {"model": …, "ids": […], "hashes": […], "ann": {…} when there is a graph}
     vectors/ann.usearch   the HNSW graph over the rows (float16 copies), memory-mapped when read
 
-Exact search reads every row: ~5 ms at 100k passages, ~125 ms at 1M (one BLAS thread). The
+Exact search reads every row: ~11 ms at 100k passages, ~125 ms at 1M (one BLAS thread). The
 graph answers in ~2–4 ms with recall@10 0.997 at 100k and 0.987 at 1M against exact
 ("Approximate nearest neighbours" in docs/benchmarks.md, `python bench/bench_ann.py`), but
 costs ~90 s per 100k vectors to build (35 min at 1M), so it is written from
-KB_ANN_MIN_PASSAGES (kb/config.py) on. Its cosines are recomputed from the float32 rows, so a passage found either way gets the
-same score. Searches restricted to some documents' rows stay exact.
+KB_ANN_MIN_PASSAGES (kb/config.py) on. Its cosines are recomputed from the float32 rows, so a
+passage found either way gets the same score. Searches restricted to some documents' rows stay
+exact.
 
 A row's hash is that of the text that was embedded, so a rebuild re-embeds only passages whose
 text changed: the others are copied from the previous generation's matrix.
@@ -43,9 +44,10 @@ def text_hash(model: str, text: str) -> str:
     return hashlib.sha1(f"{model}\x00{RECIPE}\x00{text}".encode("utf-8")).hexdigest()[:16]
 
 
-# HNSW parameters, chosen on 100k vectors (bench/bench_ann.py's simulation): connectivity 16 with
-# a search expansion of 512 reached recall@10 0.996 at 2.3 ms p95 (expansion 256: 0.988, 1.2 ms;
-# connectivity 32: 0.999 at 3.2 ms but a 40 % slower build)
+# HNSW parameters, chosen on 100k vectors (bench/bench_ann.py's simulation) with the first 300
+# CMRC dev questions: connectivity 16 with a search expansion of 512 reached recall@10 0.996 at
+# 2.3 ms p95 (expansion 256: 0.988, 1.2 ms; connectivity 32: 0.999 at 3.2 ms but a 40 % slower
+# build). Questions 300–600, held out: 0.997 at 100k; at 1M, 0.987.
 ANN = {"connectivity": 16, "expansion_add": 256, "expansion_search": 512, "dtype": "f16"}
 ANN_FILE = "ann.usearch"
 
@@ -101,7 +103,7 @@ def _open_graph(folder: Path, params: dict):
     return graph
 
 
-def _write_graph(folder: Path, matrix: np.ndarray) -> dict:
+def write_graph(folder: Path, matrix: np.ndarray) -> dict:
     """An HNSW graph over `matrix`'s rows (keys are row numbers), saved beside it."""
     from usearch.index import Index
 
@@ -160,6 +162,6 @@ def build(folder: Path, passages: list[Passage], embedder, previous: Path | None
     np.save(folder / "vectors.npy", matrix)
     meta = {"model": embedder.name, "ids": [p.id for p in passages], "hashes": hashes}
     if ann_min is not None and len(passages) >= ann_min:
-        meta["ann"] = _write_graph(folder, matrix)
+        meta["ann"] = write_graph(folder, matrix)
     (folder / "ids.json").write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
     return {"embedded": len(first), "reused": len(passages) - len(missing), "ann": "ann" in meta}

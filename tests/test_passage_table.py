@@ -18,7 +18,7 @@ def written(tmp_path_factory):
     passages = [p for doc in documents for p in split_document(doc)]
     path = tmp_path_factory.mktemp("table") / passage_table.FILE
     passage_table.write(path, passages)
-    table = passage_table.PassageTable(path)
+    table = passage_table.PassageTable.open(path)
     yield passages, table
     table.close()
 
@@ -42,7 +42,21 @@ def test_a_missing_id_is_a_key_error_and_get_gives_none(written):
 def test_counts_and_documents_come_from_the_file(written):
     passages, table = written
     assert table.count_by_document() == Counter(p.doc_id for p in passages)
+    assert all(table.count_of(doc) == n for doc, n in Counter(p.doc_id for p in passages).items())
+    assert table.count_of("no-such-document") == 0
     assert table.doc_ids() == {p.id: p.doc_id for p in passages}
+
+
+def test_a_table_in_memory_answers_as_the_file_does(written):
+    """What a generation written before the file existed (passages.jsonl) is served from."""
+    passages, table = written
+    held = passage_table.PassageTable.holding(passages)
+    try:
+        assert len(held) == len(table) and list(held.values()) == passages
+        assert held[passages[5].id] == table[passages[5].id]
+        assert held.count_by_document() == table.count_by_document()
+    finally:
+        held.close()
 
 
 def test_threads_read_the_same_table_at_once(written, monkeypatch):

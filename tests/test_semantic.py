@@ -105,7 +105,7 @@ def test_the_graph_finds_what_exact_search_finds(snapshot, tmp_path):
     folder = tmp_path / "vectors"
     shutil.copytree(snapshot.generation / "vectors", folder)
     meta = json.loads((folder / "ids.json").read_text("utf-8"))
-    meta["ann"] = vectors._write_graph(folder, np.load(folder / "vectors.npy"))
+    meta["ann"] = vectors.write_graph(folder, np.load(folder / "vectors.npy"))
     (folder / "ids.json").write_text(json.dumps(meta), "utf-8")
     graph, exact = vectors.VectorIndex(folder), snapshot.vectors.index
     assert graph.ann is not None

@@ -142,7 +142,7 @@ def document_summary(doc, passages: int) -> dict:
 
 def documents_data() -> dict:
     snap = snapshot()
-    counts = snap.passage_counts()
+    counts = snap.passages.count_by_document()
     return {"documents": [document_summary(d, counts.get(d.id, 0)) for d in snap.documents.values()]}
 
 
@@ -153,7 +153,7 @@ def document_data(doc_id: str) -> dict:
         raise NotFound(f"no document with id {doc_id!r}")
     blocks = blocks_of(doc)
     classify(blocks)
-    count = snap.passage_counts().get(doc_id, 0)
+    count = snap.passages.count_of(doc_id)
     paragraphs = [{"n": b.number, "start": b.start, "end": b.end, "kind": b.role, "level": b.heading_level,
                    "text": b.text} for b in blocks]
     return document_summary(doc, count) | {"text": doc.text, "paragraphs": paragraphs}
