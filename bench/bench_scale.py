@@ -4,6 +4,7 @@
     python bench/bench_scale.py --sizes 1000 10000 --no-plot
     python bench/bench_scale.py --keyword-only --sizes 100000 --work /tmp/scale
     python bench/bench_scale.py --simulate-vectors /tmp/scale/i100000   # hybrid on simulated vectors
+    python bench/bench_scale.py --simulate-candidates /tmp/scale/i100000   # answers read stored candidates
 
 The corpora are made of real text: the review, the 72 government work reports and the CMRC 2018
 contexts; past what they hold, further copies of the government reports are added, each copy's
@@ -179,6 +180,38 @@ def add_simulated_vectors(index: Path) -> dict:
     return {"vectors": len(passages), "graph": "ann" in meta, "graph_build_s": round(time.perf_counter() - began, 1)}
 
 
+class SimulatedEmbedder:
+    """Stands in for the model when candidate texts are stored for a size that would take hours to
+    embed: simulated rows (bench/bench_ann.py's mix of real vectors), named like the real model so
+    the snapshot reads them; the texts, their extraction and the files are real."""
+
+    def __init__(self):
+        from bench_ann import real_vectors
+        from kb.config import Settings
+        from kb.embeddings import model_name
+
+        self.real, self.name, self.made = real_vectors(), model_name(Settings.from_env()), 0
+        self.dimension = self.real.shape[1]
+
+    def passages(self, texts: list[str]):
+        from bench_ann import simulated
+
+        self.made += 1
+        return simulated(self.real, len(texts), seed=self.made)
+
+
+def add_simulated_candidates(index: Path) -> dict:
+    """Store the answer candidates of an index with simulated vectors (kb/candidate_store.py), as
+    `kb build` does with real ones; times the extraction, which is real."""
+    from kb import candidate_store, store
+
+    gen = store.require_generation(index)
+    passages = store.read_passages(gen)
+    began = time.perf_counter()
+    stats = candidate_store.build(gen / candidate_store.FOLDER, passages, SimulatedEmbedder(), None, progress=True)
+    return stats | {"seconds": round(time.perf_counter() - began, 1)}
+
+
 def plot(rows: list[dict], path: Path) -> None:
     import matplotlib
 
@@ -251,6 +284,8 @@ def main() -> None:
     parser.add_argument("--measure", type=Path, metavar="INDEX", help="only measure query latency on a kept index")
     parser.add_argument("--simulate-vectors", type=Path, metavar="INDEX",
                         help="add simulated vectors to a kept keyword-only index, then measure it")
+    parser.add_argument("--simulate-candidates", type=Path, metavar="INDEX",
+                        help="store answer candidates (simulated text vectors) in an index with vectors, then measure it")
     args = parser.parse_args()
     if args.plot_million:
         rows = [json.loads(line) for line in (OUT / "scale.jsonl").read_text("utf-8").splitlines() if line.strip()]
@@ -269,6 +304,12 @@ def main() -> None:
         print(json.dumps({"index": str(args.simulate_vectors), "simulated_vectors": made,
                           "latency": latencies(args.simulate_vectors, questions, True),
                           "serve": serve_memory(args.simulate_vectors, questions)}))
+        return
+    if args.simulate_candidates:
+        made = add_simulated_candidates(args.simulate_candidates)
+        print(json.dumps({"index": str(args.simulate_candidates), "simulated_candidates": made,
+                          "latency": latencies(args.simulate_candidates, questions, True),
+                          "serve": serve_memory(args.simulate_candidates, questions)}))
         return
     if args.measure:
         print(json.dumps({"index": str(args.measure), "latency": latencies(args.measure, questions, not args.keyword_only),

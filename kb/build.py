@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from kb import keyword, store, vectors
+from kb import candidate_store, keyword, store, vectors
 from kb.config import Settings
 from kb.documents import Document, Skipped, load_corpus
 from kb.errors import EmptyCorpus
@@ -80,6 +80,8 @@ def build(settings: Settings, progress: bool = False) -> BuildReport:
                           previous=previous / "keyword" if previous and reusable else None,
                           stale=set(report.removed) | set(report.changed))
         step_info = _embed(settings, gen, passages, previous, progress) if settings.semantic else {}
+        if settings.semantic:
+            step_info |= _store_candidates(settings, gen, passages, previous, progress)
         if settings.backend == "milvus":
             step_info |= _milvus_collection(settings, gen, passages, {d.id: d.title for d in documents})
         new_manifest = {"format": FORMAT_VERSION, "settings": fingerprint, "window": settings.window,
@@ -125,6 +127,15 @@ def _embed(settings: Settings, gen: Path, passages: list[Passage], previous: Pat
     old = previous / "vectors" if previous else None
     stats = vectors.build(gen / "vectors", passages, model, old, progress, settings.ann_min_passages)
     return {"model": model.name, "dimension": model.dimension, "vector_recipe": vectors.RECIPE, "vectors": stats}
+
+
+def _store_candidates(settings: Settings, gen: Path, passages: list[Passage], previous: Path | None,
+                      progress: bool) -> dict:
+    """Write `gen/candidates` (kb/candidate_store.py), reusing the previous generation's text vectors."""
+    from kb.embeddings import embedder
+
+    old = previous / candidate_store.FOLDER if previous else None
+    return {"candidates": candidate_store.build(gen / candidate_store.FOLDER, passages, embedder(settings), old, progress)}
 
 
 def _passages(documents: list[Document], previous: Path | None, fresh: set[str], window: int,

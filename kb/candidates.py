@@ -36,6 +36,7 @@ class Candidate:
     passage_id: str
     figure: Figure | None = None  # for quantities: the parsed figure (value, unit, qualifier)
     role: bool = False  # for persons: a role word stands in the same clause
+    rows: tuple[int, int] | None = None  # local context's and sentence's rows in the stored vectors (kb/candidate_store.py)
 
 
 def candidates_of(passage: Passage, figures: list[Figure]) -> list[Candidate]:

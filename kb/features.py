@@ -150,10 +150,7 @@ def candidates_and_rows(snapshot, query: Query, hits: list) -> tuple[list[Candid
     cosines: dict[str, float] = {}
     passage_cosines: dict[str, float] = {}
     if question.vector is not None:
-        texts = list(dict.fromkeys([c.sentence for c in candidates] +
-                                   [c.local for c in candidates if c.kind == query.kind]))
-        for text, vector in zip(texts, snapshot.text_vectors(texts)):
-            cosines[text] = float(vector @ question.vector)
+        cosines = snapshot.candidate_cosines(candidates, question.vector)
         passage_cosines = {h.passage.id: h.vector_score for h in top if h.vector_score is not None}
         if not passage_cosines:  # keyword mode on a generation with vectors: score the passages as hybrid would
             texts = [h.passage.text for h in top]

@@ -15,6 +15,7 @@ from kb.normalize import normalize
 from kb.passages import Passage
 from kb.query import Query, parse_query, title_years
 from kb.search import Filter, Results, search
+from kb.candidate_store import CandidateStore
 from kb.candidates import Candidate, candidates_of
 from kb.semantic import SemanticSearcher, query_vector, require_model, text_vectors
 
@@ -30,7 +31,7 @@ class Snapshot:
         self.generation = generation or store.require_generation(settings.index)
         self._normalized: dict[str, str] = {}
         self._candidates: dict[str, list[Candidate]] = {}
-        self.keyword = self.vectors = None
+        self.keyword = self.vectors = self.candidate_store = None
         try:
             self._open()
         except KbError:
@@ -51,11 +52,13 @@ class Snapshot:
                                f"{self.settings.backend}: run `kb build` to build it for {self.settings.backend}")
         if self.settings.backend == "milvus":
             self._open_milvus()
-            return
-        self.keyword = keyword.KeywordIndex(self.generation / "keyword")
-        folder = self.generation / "vectors"
-        if self.settings.semantic and folder.exists():
-            self.vectors = SemanticSearcher(folder, self.settings, self.passages.doc_ids())
+        else:
+            self.keyword = keyword.KeywordIndex(self.generation / "keyword")
+            folder = self.generation / "vectors"
+            if self.settings.semantic and folder.exists():
+                self.vectors = SemanticSearcher(folder, self.settings, self.passages.doc_ids())
+        if self.vectors is not None:  # its text vectors are in the same space as the passages' (model checked)
+            self.candidate_store = CandidateStore.open(self.generation)
 
     def _open_milvus(self) -> None:
         """One collection serves both sides (kb/milvus.py); its vectors must come from the configured model."""
@@ -81,7 +84,9 @@ class Snapshot:
             self.keyword.close()
         if getattr(self, "passages", None) is not None:  # None: the generation failed to open before them
             self.passages.close()
-        self.keyword = self.vectors = None
+        if self.candidate_store is not None:
+            self.candidate_store.close()
+        self.keyword = self.vectors = self.candidate_store = None
 
     def warm(self) -> None:
         """Do now what the first question would wait for: the figure table, the part-of-speech
@@ -99,7 +104,19 @@ class Snapshot:
         if found is None:
             if len(self._candidates) > KEPT_PER_PASSAGE:
                 self._candidates.clear()
-            found = self._candidates[passage.id] = candidates_of(passage, self.figures.by_passage.get(passage.id, []))
+            figures = self.figures.by_passage.get(passage.id, [])
+            found = self._candidates[passage.id] = (
+                candidates_of(passage, figures) if self.candidate_store is None
+                else self.candidate_store.candidates(passage, figures))
+        return found
+
+    def candidate_cosines(self, candidates: list[Candidate], vector) -> dict[str, float]:
+        """Cosines of `vector` with the candidates' local contexts and sentences, by text: read from
+        the stored vectors where there are some, embedded now for the rest."""
+        found = self.candidate_store.cosines(candidates, vector) if self.candidate_store is not None else {}
+        texts = list(dict.fromkeys(t for c in candidates for t in (c.sentence, c.local) if t not in found))
+        for text, row in zip(texts, self.text_vectors(texts)):
+            found[text] = float(row @ vector)
         return found
 
     def question_vector(self, query: Query):

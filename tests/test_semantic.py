@@ -90,6 +90,8 @@ def test_a_rebuild_embeds_only_changed_passages(tmp_path, semantic_settings, sna
     build(settings)
     snap = Snapshot(settings)
     assert snap.manifest["vectors"] == {"embedded": 1, "reused": 4, "ann": False}
+    # the changed sentence (its own local context) is the one candidate text embedded again
+    assert snap.manifest["candidates"]["embedded"] == 1 and snap.manifest["candidates"]["reused"] >= 4
     top = snap.search("美丽庭院", k=1, mode="semantic").hits[0]
     assert top.passage.text == "创建美丽庭院示范村65个。"
 
