@@ -212,6 +212,32 @@ def add_simulated_candidates(index: Path) -> dict:
     return stats | {"seconds": round(time.perf_counter() - began, 1)}
 
 
+def copy_to_milvus(index: Path, target: Path) -> dict:
+    """A copy of a kept index (its passages, vectors and stored candidates, real or simulated) served
+    by the Milvus backend on Milvus Lite (kb/milvus.py): the collection written as `kb build` writes
+    it, without re-embedding; times the inserts."""
+    import os
+    import shutil
+
+    import numpy as np
+
+    from kb import milvus, store
+    from kb.config import Settings
+
+    shutil.copytree(index, target, ignore=shutil.ignore_patterns("keyword"))
+    os.environ["KB_BACKEND"] = "milvus"  # read by Settings.from_env here and in latencies()
+    settings = Settings.from_env(index=target)
+    gen = store.require_generation(target)
+    titles = {d.id: d.title for d in store.read_documents(gen)}
+    began = time.perf_counter()
+    facts = milvus.build(settings, gen, store.read_passages(gen), np.load(gen / "vectors" / "vectors.npy"), titles)
+    seconds = time.perf_counter() - began
+    manifest = store.read_manifest(gen) | facts
+    (gen / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
+    milvus.publish(settings, facts["collection"], {facts["collection"]})
+    return {"rows": manifest["passages"], "insert_seconds": round(seconds, 1)}
+
+
 def plot(rows: list[dict], path: Path) -> None:
     import matplotlib
 
@@ -286,6 +312,9 @@ def main() -> None:
                         help="add simulated vectors to a kept keyword-only index, then measure it")
     parser.add_argument("--simulate-candidates", type=Path, metavar="INDEX",
                         help="store answer candidates (simulated text vectors) in an index with vectors, then measure it")
+    parser.add_argument("--milvus", type=Path, nargs=2, metavar=("INDEX", "TARGET"),
+                        help="copy a kept index with vectors into Milvus Lite at TARGET, then measure it")
+    parser.add_argument("--questions", type=int, help="measure only the first N questions (Milvus Lite is slow)")
     args = parser.parse_args()
     if args.plot_million:
         rows = [json.loads(line) for line in (OUT / "scale.jsonl").read_text("utf-8").splitlines() if line.strip()]
@@ -298,7 +327,12 @@ def main() -> None:
         latest = {(r["target"], r.get("semantic", True)): r for r in rows}  # a rerun replaces its row
         plot(list(latest.values()), ROOT / "docs" / "scale.png")
         return
-    questions = dev_questions()
+    questions = dev_questions()[:args.questions]
+    if args.milvus:
+        made = copy_to_milvus(*args.milvus)
+        print(json.dumps({"index": str(args.milvus[1]), "milvus": made, "questions": len(questions),
+                          "latency": latencies(args.milvus[1], questions, True)}))
+        return
     if args.simulate_vectors:
         made = add_simulated_vectors(args.simulate_vectors)
         print(json.dumps({"index": str(args.simulate_vectors), "simulated_vectors": made,
