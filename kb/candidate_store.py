@@ -87,6 +87,9 @@ class CandidateStore:
         meta = json.loads((folder / "meta.json").read_text("utf-8"))
         self.model: str = meta["model"]
         self.matrix = np.load(folder / "vectors.npy", mmap_mode="r")
+        if len(self.matrix) != len(meta["hashes"]):
+            raise ValueError(f"{folder / 'vectors.npy'} has {len(self.matrix)} rows, meta.json {len(meta['hashes'])}")
+        self._db.execute("SELECT passage FROM candidates LIMIT 1").fetchall()  # a damaged file fails here, not mid-answer
 
     @classmethod
     def open(cls, generation: Path) -> "CandidateStore | None":

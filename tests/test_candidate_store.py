@@ -9,6 +9,7 @@ import pytest
 from kb.answers import ask
 from kb.candidates import candidates_of
 from kb.config import Settings
+from kb.errors import IndexDamaged
 from kb.snapshot import Snapshot
 
 
@@ -49,3 +50,11 @@ def test_a_generation_without_stored_candidates_gives_the_same_answer(tmp_path, 
 def test_a_keyword_only_generation_stores_no_candidates(keyword_snapshot):
     assert keyword_snapshot.candidate_store is None
     assert not (keyword_snapshot.generation / "candidates").exists()
+
+
+def test_a_damaged_store_is_a_damaged_index_at_open(tmp_path, semantic_settings, snapshot):
+    index = tmp_path / "index"
+    shutil.copytree(semantic_settings.index, index)
+    (index / snapshot.generation.name / "candidates" / "candidates.sqlite").write_bytes(b"SQLite format 3\x00 cut")
+    with pytest.raises(IndexDamaged, match="cannot be opened"):
+        Snapshot(Settings(index=index, corpus=semantic_settings.corpus, cache=semantic_settings.cache))
