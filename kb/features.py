@@ -153,9 +153,8 @@ def candidates_and_rows(snapshot, query: Query, hits: list) -> tuple[list[Candid
         cosines = snapshot.candidate_cosines(candidates, question.vector)
         passage_cosines = {h.passage.id: h.vector_score for h in top if h.vector_score is not None}
         if not passage_cosines:  # keyword mode on a generation with vectors: score the passages as hybrid would
-            texts = [h.passage.text for h in top]
-            for h, vector in zip(top, snapshot.text_vectors(texts)):
-                passage_cosines[h.passage.id] = float(vector @ question.vector) * KIND_WEIGHT.get(h.passage.kind, 1.0)
+            found = snapshot.passage_cosines([h.passage for h in top], question.vector)
+            passage_cosines = {h.passage.id: found[h.passage.id] * KIND_WEIGHT.get(h.passage.kind, 1.0) for h in top}
     rows = feature_rows(question, candidates, {h.passage.id: rank for rank, h in enumerate(top, 1)},
                         {h.passage.id: h.passage.text for h in top}, cosines, passage_cosines)
     return candidates, rows, question.vector is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -73,6 +73,15 @@ class SemanticSearcher:
         self.settings = settings
         self._row_docs = [doc_of[pid] for pid in self.index.ids]  # for document filters
         require_model(self.index.model, settings)
+
+    def cosines(self, passage_ids: list[str], vector: np.ndarray) -> dict[str, float]:
+        """Cosine of `vector` with each passage's stored vector."""
+        rows = [self._row_of[pid] for pid in passage_ids]
+        return dict(zip(passage_ids, (self.index.matrix[rows] @ vector).tolist()))
+
+    @cached_property
+    def _row_of(self) -> dict[str, int]:
+        return {pid: row for row, pid in enumerate(self.index.ids)}
 
     def encode(self, text: str) -> np.ndarray:
         return query_vector(self.settings.model, self.settings.cache, text)

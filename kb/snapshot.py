@@ -18,6 +18,7 @@ from kb.search import Filter, Results, search
 from kb.candidate_store import CandidateStore
 from kb.candidates import Candidate, candidates_of
 from kb.semantic import SemanticSearcher, query_vector, require_model, text_vectors
+from kb.vectors import embedding_text
 
 
 KEPT_PER_PASSAGE = 100_000  # normalised texts and answer candidates kept, then dropped all at once
@@ -122,6 +123,14 @@ class Snapshot:
     def question_vector(self, query: Query):
         """The query's embedding, or None when this generation has no vectors."""
         return None if self.vectors is None else query_vector(self.settings.model, self.settings.cache, query.text)
+
+    def passage_cosines(self, passages: list[Passage], vector) -> dict[str, float]:
+        """Cosine of `vector` with each passage's vector: the stored one (embedded now on the Milvus
+        backend, which keeps its vectors in the collection)."""
+        if isinstance(self.vectors, SemanticSearcher):
+            return self.vectors.cosines([p.id for p in passages], vector)
+        rows = self.text_vectors([embedding_text(p) for p in passages])
+        return {p.id: float(row @ vector) for p, row in zip(passages, rows)}
 
     def text_vectors(self, texts: list[str]):
         return text_vectors(self.settings.model, self.settings.cache, texts)

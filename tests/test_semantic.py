@@ -139,3 +139,12 @@ def assert_same_ranking(ours: list[tuple], want: list[tuple]) -> None:
     a few rows and one over all rows may differ in the last bit)."""
     assert [item for item, _ in ours] == [item for item, _ in want]
     assert [score for _, score in ours] == pytest.approx([score for _, score in want], abs=1e-6)
+
+
+def test_passage_cosines_read_the_stored_vectors(snapshot):
+    # keyword-mode answers score their passages as hybrid would, from the vectors the build wrote
+    vector = snapshot.question_vector(snapshot.parse("美丽庭院示范村有多少个"))
+    passages = [h.passage for h in snapshot.search("美丽庭院", k=5, mode="keyword").hits]
+    stored = snapshot.passage_cosines(passages, vector)
+    now = snapshot.text_vectors([p.text for p in passages]) @ vector
+    np.testing.assert_allclose([stored[p.id] for p in passages], now, atol=1e-4)
