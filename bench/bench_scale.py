@@ -232,7 +232,8 @@ def copy_to_milvus(index: Path, target: Path) -> dict:
     began = time.perf_counter()
     facts = milvus.build(settings, gen, store.read_passages(gen), np.load(gen / "vectors" / "vectors.npy"), titles)
     seconds = time.perf_counter() - began
-    manifest = store.read_manifest(gen) | facts
+    model = json.loads((gen / "vectors" / "ids.json").read_text("utf-8"))["model"]  # --simulate-vectors names it there only
+    manifest = store.read_manifest(gen) | facts | {"model": model}
     (gen / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
     milvus.publish(settings, facts["collection"], {facts["collection"]})
     return {"rows": manifest["passages"], "insert_seconds": round(seconds, 1)}
