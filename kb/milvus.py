@@ -12,6 +12,7 @@ the order Milvus returns, never by the sign or size of a score (docs/scale-out.m
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -88,7 +89,7 @@ def build(settings: Settings, gen: Path, passages: list[Passage], vectors: np.nd
         index.add_index(field_name="dense", index_type="FLAT", metric_type="IP")
     milvus.create_collection(name, schema=schema, index_params=index)
     for at in range(0, len(passages), BATCH):
-        rows = [{"id": p.id, "text": searched_text(p, titles)[:TEXT_LIMIT], "doc_id": p.doc_id, "kind": p.kind}
+        rows = [{"id": p.id, "text": searched_text(p, titles), "doc_id": p.doc_id, "kind": p.kind}
                 | ({"dense": vectors[at + i].tolist()} if vectors is not None else {})
                 for i, p in enumerate(passages[at:at + BATCH])]
         milvus.insert(name, rows)
@@ -97,12 +98,22 @@ def build(settings: Settings, gen: Path, passages: list[Passage], vectors: np.nd
 
 
 def searched_text(passage: Passage, titles: dict[str, str]) -> str:
-    """What BM25 reads for a passage: its document's title and its section, then its text, normalised.
-    The default backend scores title and section as fields of their own (kb/keyword.py); Milvus's
-    BM25 reads one field, and without them a question naming a report or an article's subject
-    ranks that document's passages no higher (CMRC trial keyword hit@5 0.87 without, see
-    docs/scale-out.md)."""
-    return normalize(f"{titles.get(passage.doc_id, '')} {' '.join(passage.section)}\n{passage.text}")
+    """What BM25 reads for a passage: its document's title and its section, then its text, normalised,
+    then its adjacent word pairs (pair_words). The default backend scores title and section as
+    fields of their own (kb/keyword.py); Milvus's BM25 reads one field, and without them a question
+    naming a report or an article's subject ranks that document's passages no higher (CMRC trial
+    keyword hit@5 0.87 without, see docs/scale-out.md)."""
+    text = normalize(f"{titles.get(passage.doc_id, '')} {' '.join(passage.section)}\n{passage.text}")[:TEXT_LIMIT]
+    main = [t for t in tokenize(passage.text) if t.main]
+    pairs = [(a.text, b.text) for a, b in zip(main, main[1:]) if b.position == a.position + 1]
+    return f"{text}\n{' '.join(pair_words(pairs))[:TEXT_LIMIT]}"
+
+
+def pair_words(pairs: list[tuple[str, str]]) -> list[str]:
+    """Each pair of adjacent words as one ASCII word, which jieba keeps whole: Milvus's BM25 then
+    scores a question's words found next to each other, as the default backend's pair bonus
+    (whoosh phrases at slop 1, kb/keyword.py) does."""
+    return ["kbp" + hashlib.blake2b(f"{a}\x00{b}".encode("utf-8"), digest_size=5).hexdigest() for a, b in pairs]
 
 
 def document_frequencies(passages: list[Passage]) -> dict:
@@ -160,7 +171,7 @@ class MilvusIndex:
         """(passage id, rank score) best first by BM25; quoted phrases must appear in the passage."""
         # the query's own terms (question words out, the glossary's Chinese for English words in),
         # as the default backend scores them; Milvus's jieba analyzer cuts them again
-        words = " ".join(query.terms + query.phrases)
+        words = " ".join(query.terms + query.phrases + pair_words(query.pairs))
         if doc_ids is not None and not doc_ids or not words.strip():
             return []
         fetch = limit * 4 if query.phrases else limit

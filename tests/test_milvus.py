@@ -14,6 +14,7 @@ from conftest import CORPUS, opened  # noqa: E402
 from kb import milvus  # noqa: E402
 from kb.answers import ask, verify  # noqa: E402
 from kb.build import build  # noqa: E402
+from kb.config import Settings  # noqa: E402
 from kb.cli import main  # noqa: E402
 from kb.errors import IndexDamaged  # noqa: E402
 from kb.search import Filter  # noqa: E402
@@ -149,3 +150,24 @@ def test_the_web_app_serves_the_milvus_backend(milvus_settings):
     assert client.get("/api/health").get_json()["status"] == "ok"
     assert "64个" in client.get("/?q=美丽庭院示范村有多少个").get_data(as_text=True)
 
+
+
+@pytest.mark.parametrize("pairs", [True, False])
+def test_pair_words_put_words_next_to_each_other_first(tmp_path, monkeypatch, pairs):
+    # both passages hold all three words; the shorter one holds them apart, so only the pair words
+    # (kb/milvus.py pair_words, the default backend's pair bonus) put the other first
+    if not pairs:
+        monkeypatch.setattr(milvus, "pair_words", lambda found: [])
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "apart.txt").write_text("甲\n公园、学校与医院。\n", "utf-8")
+    (corpus / "together.txt").write_text("乙\n新建学校医院公园等设施，各项工作全面落实到位。\n", "utf-8")
+    (corpus / "other.txt").write_text("丙\n城市建设与交通运输。\n", "utf-8")
+    settings = Settings(index=tmp_path / "index", corpus=corpus, semantic=False, backend="milvus")
+    build(settings)
+    snap = Snapshot(settings)
+    try:
+        top = snap.search("学校医院公园", k=2, mode="keyword").hits[0].passage.doc_id
+        assert top == ("together" if pairs else "apart")
+    finally:
+        snap.close()
