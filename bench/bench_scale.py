@@ -212,6 +212,14 @@ def add_simulated_candidates(index: Path) -> dict:
     return stats | {"seconds": round(time.perf_counter() - began, 1)}
 
 
+def report(index: Path, questions: list[str], facts: dict, semantic: bool = True, serve: bool = True) -> str:
+    """One JSON line: what was done to `index` (facts), its query latency and kb serve's memory."""
+    row = {"index": str(index), **facts, "questions": len(questions), "latency": latencies(index, questions, semantic)}
+    if serve:
+        row["serve"] = serve_memory(index, questions, semantic=semantic)
+    return json.dumps(row)
+
+
 def copy_to_milvus(index: Path, target: Path) -> dict:
     """A copy of a kept index (its passages, vectors and stored candidates, real or simulated) served
     by the Milvus backend on Milvus Lite (kb/milvus.py): the collection written as `kb build` writes
@@ -329,26 +337,18 @@ def main() -> None:
         plot(list(latest.values()), ROOT / "docs" / "scale.png")
         return
     questions = dev_questions()[:args.questions]
-    if args.milvus:
-        made = copy_to_milvus(*args.milvus)
-        print(json.dumps({"index": str(args.milvus[1]), "milvus": made, "questions": len(questions),
-                          "latency": latencies(args.milvus[1], questions, True)}))
+    if args.milvus:  # Milvus Lite serves in-process: no kb serve memory to read
+        print(report(args.milvus[1], questions, {"milvus": copy_to_milvus(*args.milvus)}, serve=False))
         return
     if args.simulate_vectors:
-        made = add_simulated_vectors(args.simulate_vectors)
-        print(json.dumps({"index": str(args.simulate_vectors), "simulated_vectors": made,
-                          "latency": latencies(args.simulate_vectors, questions, True),
-                          "serve": serve_memory(args.simulate_vectors, questions)}))
+        print(report(args.simulate_vectors, questions, {"simulated_vectors": add_simulated_vectors(args.simulate_vectors)}))
         return
     if args.simulate_candidates:
         made = add_simulated_candidates(args.simulate_candidates)
-        print(json.dumps({"index": str(args.simulate_candidates), "simulated_candidates": made,
-                          "latency": latencies(args.simulate_candidates, questions, True),
-                          "serve": serve_memory(args.simulate_candidates, questions)}))
+        print(report(args.simulate_candidates, questions, {"simulated_candidates": made}))
         return
     if args.measure:
-        print(json.dumps({"index": str(args.measure), "latency": latencies(args.measure, questions, not args.keyword_only),
-                          "serve": serve_memory(args.measure, questions, semantic=not args.keyword_only)}))
+        print(report(args.measure, questions, {}, semantic=not args.keyword_only))
         return
     OUT.mkdir(parents=True, exist_ok=True)
     rows = []

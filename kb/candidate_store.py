@@ -39,7 +39,10 @@ def build(folder: Path, passages: list[Passage], embedder, previous: Path | None
         found = candidates_of(p, figures)
         stored.append((p.id, json.dumps([_row(c, figures, rows) for c in found], ensure_ascii=False)))
     texts = list(rows)
-    matrix, embedded = _vectors(texts, embedder, previous, progress)
+    old = _previous(previous, embedder.name)
+    old_matrix = np.load(previous / "vectors.npy", mmap_mode="r") if old else None
+    matrix, hashes, embedded, reused = vectors.reusing(texts, embedder, old["hashes"] if old else [], old_matrix,
+                                                       np.float16, progress)
     folder.mkdir(parents=True)
     db = sqlite3.connect(folder / "candidates.sqlite")
     with db:
@@ -47,9 +50,9 @@ def build(folder: Path, passages: list[Passage], embedder, previous: Path | None
         db.executemany("INSERT INTO candidates VALUES (?, ?)", stored)
     db.close()
     np.save(folder / "vectors.npy", matrix)
-    meta = {"recipe": RECIPE, "model": embedder.name, "hashes": [vectors.text_hash(embedder.name, t) for t in texts]}
+    meta = {"recipe": RECIPE, "model": embedder.name, "hashes": hashes}
     (folder / "meta.json").write_text(json.dumps(meta), "utf-8")
-    return {"texts": len(texts), "embedded": embedded, "reused": len(texts) - embedded}
+    return {"texts": len(texts), "embedded": embedded, "reused": reused}
 
 
 def _row(c: Candidate, figures: list[Figure], rows: dict[str, int]) -> list:
@@ -61,21 +64,12 @@ def _row(c: Candidate, figures: list[Figure], rows: dict[str, int]) -> list:
             local, sentence]
 
 
-def _vectors(texts: list[str], embedder, previous: Path | None, progress: bool) -> tuple[np.ndarray, int]:
-    hashes = [vectors.text_hash(embedder.name, t) for t in texts]
-    matrix = np.zeros((len(texts), embedder.dimension), dtype=np.float16)
-    known: dict[str, int] = {}
-    if previous is not None and (previous / "meta.json").exists():
-        meta = json.loads((previous / "meta.json").read_text("utf-8"))
-        if meta.get("recipe") == RECIPE and meta.get("model") == embedder.name:
-            known = {h: row for row, h in enumerate(meta["hashes"])}
-            old = np.load(previous / "vectors.npy", mmap_mode="r")
-            reused = [i for i, h in enumerate(hashes) if h in known]
-            matrix[reused] = old[[known[hashes[i]] for i in reused]]
-    missing = [i for i, h in enumerate(hashes) if h not in known]
-    if missing:
-        matrix[missing] = vectors.embed(embedder, [texts[i] for i in missing], progress)
-    return matrix, len(missing)
+def _previous(folder: Path | None, model: str) -> dict | None:
+    """The meta of an earlier generation's store whose rows this build can reuse."""
+    if folder is None or not (folder / "meta.json").exists():
+        return None
+    meta = json.loads((folder / "meta.json").read_text("utf-8"))
+    return meta if meta.get("recipe") == RECIPE and meta.get("model") == model else None
 
 
 class CandidateStore:

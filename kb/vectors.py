@@ -133,35 +133,43 @@ def embed(embedder, texts: list[str], progress: bool = False) -> np.ndarray:
     return out
 
 
+def reusing(texts: list[str], embedder, old_hashes: list[str], old_matrix, dtype, progress: bool = False
+            ) -> tuple[np.ndarray, list[str], int, int]:
+    """Vectors of `texts` (rows of `dtype`): copied from `old_matrix` where the text hash is one of
+    `old_hashes`, embedded otherwise, a text repeated among the new ones once. Returns the matrix,
+    the texts' hashes, how many were embedded and how many rows were reused."""
+    hashes = [text_hash(embedder.name, t) for t in texts]
+    matrix = np.zeros((len(texts), embedder.dimension), dtype=dtype)
+    known = {h: row for row, h in enumerate(old_hashes)} if old_matrix is not None and \
+        old_matrix.shape[1:] == (embedder.dimension,) else {}
+    reused = [i for i, h in enumerate(hashes) if h in known]
+    if reused:
+        matrix[reused] = old_matrix[[known[hashes[i]] for i in reused]]
+    missing = [i for i, h in enumerate(hashes) if h not in known]
+    first: dict[str, int] = {}
+    for i in missing:
+        first.setdefault(hashes[i], i)
+    if first:
+        unique = list(first.values())
+        fresh = embed(embedder, [texts[i] for i in unique], progress)
+        row_of = {hashes[i]: row for row, i in enumerate(unique)}
+        matrix[missing] = fresh[[row_of[hashes[i]] for i in missing]]
+    return matrix, hashes, len(first), len(reused)
+
+
 def build(folder: Path, passages: list[Passage], embedder, previous: Path | None, progress: bool = False,
           ann_min: int | None = None) -> dict:
     """Write the vectors of `passages` into `folder`, reusing rows of `previous` by text hash, and
     an HNSW graph when there are at least `ann_min` passages (rebuilt whole: ~90 s per 100k)."""
     texts = [embedding_text(p) for p in passages]
-    hashes = [text_hash(embedder.name, t) for t in texts]
-    matrix = np.zeros((len(passages), embedder.dimension), dtype=np.float32)
-    known: dict[str, int] = {}
-    old = None
-    if previous is not None and (previous / "ids.json").exists():
-        old = VectorIndex(previous)
-        if old.model == embedder.name and old.matrix.shape[1:] == (embedder.dimension,):
-            known = {h: row for row, h in enumerate(old.hashes)}
-    for i, h in enumerate(hashes):
-        if h in known:
-            matrix[i] = old.matrix[known[h]]
-    missing = [i for i, h in enumerate(hashes) if h not in known]
-    first: dict[str, int] = {}  # a text repeated in the corpus is embedded once
-    for i in missing:
-        first.setdefault(hashes[i], i)
-    if first:
-        unique = list(first.values())
-        vectors = embed(embedder, [texts[i] for i in unique], progress)
-        row_of = {hashes[i]: row for row, i in enumerate(unique)}
-        matrix[missing] = vectors[[row_of[hashes[i]] for i in missing]]
+    old = VectorIndex(previous) if previous is not None and (previous / "ids.json").exists() else None
+    reusable = old is not None and old.model == embedder.name
+    matrix, hashes, embedded, reused = reusing(texts, embedder, old.hashes if reusable else [],
+                                               old.matrix if reusable else None, np.float32, progress)
     folder.mkdir(parents=True)
     np.save(folder / "vectors.npy", matrix)
     meta = {"model": embedder.name, "ids": [p.id for p in passages], "hashes": hashes}
     if ann_min is not None and len(passages) >= ann_min:
         meta["ann"] = write_graph(folder, matrix)
     (folder / "ids.json").write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
-    return {"embedded": len(first), "reused": len(passages) - len(missing), "ann": "ann" in meta}
+    return {"embedded": embedded, "reused": reused, "ann": "ann" in meta}
