@@ -39,15 +39,6 @@ def test_q4_blocks_dequantize_as_e5c_defines_them():
     assert list(row[16:]) == [((15 - j) - 8) * 0.5 for j in range(16)]
 
 
-def test_tokenizer_handles_full_width_punctuation_and_traditional_characters(model):
-    tok = model.model.tokenizer
-    unk = tok.token_to_id("<unk>")
-    for text in ("妇女之家，（全角）１２３：", "美麗庭院示範村", "巾幗志願者"):
-        encoded = tok.encode(text)
-        assert unk not in encoded.ids, (text, encoded.tokens)
-    assert "," in tok.encode("之家，").tokens
-
-
 def test_the_plain_torch_encoder_matches_sentence_transformers(semantic_settings, model):
     from sentence_transformers import SentenceTransformer
 
