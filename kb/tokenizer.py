@@ -20,7 +20,7 @@ from whoosh.analysis import Tokenizer as WhooshTokenizer
 
 from kb.normalize import normalize_with_map
 
-_RUNS = re.compile(
+RUNS = re.compile(
     r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
     r"|(?P<word>[A-Za-z]+)"
     r"|(?P<cjk>[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)"
@@ -102,7 +102,7 @@ def tokenize(text: str) -> list[Token]:
         start, end = spans[begin][0], spans[begin + len(word) - 1][1]
         tokens.append(Token(word.lower(), position, start, end, main))
 
-    for match in _RUNS.finditer(norm):
+    for match in RUNS.finditer(norm):
         kind, run, base = match.lastgroup, match.group(), match.start()
         if kind == "num":
             start, end = spans[base][0], spans[match.end() - 1][1]
