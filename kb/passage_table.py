@@ -20,6 +20,7 @@ from kb.passages import Passage
 
 FILE = "passages.sqlite"
 KEPT = 4096  # passages kept as objects: those of recent results, which the answer step reads again
+KINDS_KEPT = 1 << 17  # kinds kept (a few MB): a ranking weighs ~200 passages by kind, a page reads 10
 
 
 def write(path: Path, passages: list[Passage]) -> None:
@@ -45,6 +46,7 @@ class PassageTable(Mapping):
         self._db = db
         self._lock = threading.Lock()
         self._kept: OrderedDict[str, Passage] = OrderedDict()
+        self._kinds: dict[str, str] = {}
         self._size = self._one("SELECT count(*) FROM passages")[0]  # also fails now on a damaged file
 
     @classmethod
@@ -75,6 +77,24 @@ class PassageTable(Mapping):
             if len(self._kept) > KEPT:
                 self._kept.popitem(last=False)
             return passage
+
+    def kinds(self, passage_ids: list[str]) -> dict[str, str]:
+        """Passage id → kind (body, heading, caption), read without building the passages."""
+        with self._lock:
+            found = {pid: self._kinds[pid] for pid in passage_ids if pid in self._kinds}
+        missing = [pid for pid in dict.fromkeys(passage_ids) if pid not in found]
+        for at in range(0, len(missing), 500):  # within SQLite's limit on parameters
+            part = missing[at:at + 500]
+            sql = f"SELECT id, json_extract(data, '$.kind') FROM passages WHERE id IN ({','.join('?' * len(part))})"
+            with self._lock:
+                read = dict(self._db.execute(sql, part).fetchall())
+                if len(self._kinds) + len(read) > KINDS_KEPT:
+                    self._kinds.clear()
+                self._kinds.update(read)
+            found.update(read)
+        if len(found) < len(set(passage_ids)):
+            raise KeyError(next(pid for pid in passage_ids if pid not in found))
+        return found
 
     def __len__(self) -> int:
         return self._size

@@ -2,6 +2,7 @@
 and their fusion (kb/fusion.py), each hit with its score breakdown and highlights."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -26,13 +27,21 @@ KEYWORD_TRUST_POWER = 1.0
 
 @dataclass
 class Hit:
-    passage: Passage
-    score: float
+    """A ranked passage and its score breakdown. The passage is read from `table` when first
+    asked for: a ranking holds a hundred hits and a page shows ten."""
+
+    passage_id: str
+    table: Mapping[str, Passage] = field(repr=False, compare=False)
+    score: float = 0.0
     keyword_score: float | None = None
     keyword_rank: int | None = None
     vector_score: float | None = None
     vector_rank: int | None = None
     highlights: list[tuple[int, int]] = field(default_factory=list)
+
+    @property
+    def passage(self) -> Passage:
+        return self.table[self.passage_id]
 
 
 @dataclass(frozen=True)
@@ -77,8 +86,8 @@ def search(snapshot: Snapshot, query: Query, k: int = 10, mode: str = "hybrid", 
     dated = snapshot.documents_of_years(query.years, allowed)
     hits = ranked(snapshot, query, mode, depth, dated or allowed)
     if dated:
-        seen = {h.passage.id for h in hits}
-        hits += [h for h in ranked(snapshot, query, mode, depth, allowed) if h.passage.id not in seen]
+        seen = {h.passage_id for h in hits}
+        hits += [h for h in ranked(snapshot, query, mode, depth, allowed) if h.passage_id not in seen]
     page = hits[offset:offset + k]
     # single characters (个, 年) would light up every line; marked only when nothing longer is asked
     marked = [t for t in query.terms if len(t) > 1 or t.isdigit()] or query.terms
@@ -90,12 +99,12 @@ def search(snapshot: Snapshot, query: Query, k: int = 10, mode: str = "hybrid", 
 def ranked(snapshot: Snapshot, query: Query, mode: str, depth: int, allowed: set[str] | None) -> list[Hit]:
     """Every hit of one ranking: keyword alone, vectors alone, or both fused by RRF."""
     keyword = by_kind(snapshot, snapshot.keyword.search(query, depth * 2, snapshot.normalized_text, allowed))
-    hits = {pid: Hit(snapshot.passages[pid], score, score, rank) for rank, (pid, score) in enumerate(keyword, 1)}
+    hits = {pid: Hit(pid, snapshot.passages, score, score, rank) for rank, (pid, score) in enumerate(keyword, 1)}
     if mode == "keyword":
         return list(hits.values())
     near = by_kind(snapshot, snapshot.vectors.nearest(query.text, depth * 2, allowed))[:depth]
     for rank, (pid, score) in enumerate(near, 1):
-        hit = hits.setdefault(pid, Hit(snapshot.passages[pid], 0.0))
+        hit = hits.setdefault(pid, Hit(pid, snapshot.passages))
         hit.vector_score, hit.vector_rank = score, rank
     if mode == "semantic":
         order = near
@@ -130,5 +139,6 @@ def term_share(snapshot: Snapshot, query: Query) -> float:
 
 def by_kind(snapshot: Snapshot, ranking: list[tuple[str, float]]) -> list[tuple[str, float]]:
     """A ranking re-ordered with its scores weighted by passage kind (KIND_WEIGHT)."""
-    weighted = [(pid, score * KIND_WEIGHT.get(snapshot.passages[pid].kind, 1.0)) for pid, score in ranking]
+    kinds = snapshot.passages.kinds([pid for pid, _ in ranking])
+    weighted = [(pid, score * KIND_WEIGHT.get(kinds[pid], 1.0)) for pid, score in ranking]
     return sorted(weighted, key=lambda item: -item[1])

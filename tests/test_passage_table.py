@@ -39,6 +39,20 @@ def test_a_missing_id_is_a_key_error_and_get_gives_none(written):
     assert table.get("no-such-passage") is None and "no-such-passage" not in table
 
 
+def test_kinds_are_read_without_the_passages_and_match_them(written, monkeypatch):
+    passages, _ = written
+    table = passage_table.PassageTable.holding(passages)  # nothing read yet, so nothing kept
+    try:
+        ids = [p.id for p in passages]
+        assert table.kinds(ids + ids[:3]) == {p.id: p.kind for p in passages}
+        assert not table._kept
+        assert table.kinds(ids[:1]) == {ids[0]: passages[0].kind}  # kept from the first read
+        with pytest.raises(KeyError):
+            table.kinds([ids[1], "no-such-passage"])
+    finally:
+        table.close()
+
+
 def test_counts_and_documents_come_from_the_file(written):
     passages, table = written
     assert table.count_by_document() == Counter(p.doc_id for p in passages)
