@@ -115,6 +115,11 @@ class KeywordIndex:
         self._searcher.close()
         self._ix.close()
 
+    def warm(self) -> None:
+        """Read now the document table a search within some documents needs (`_allowed`)."""
+        if self._terms.stored is not None and self._terms.stored.has_documents():
+            self._terms.stored.of_documents(set())
+
     @property
     def size(self) -> int:
         return self._searcher.doc_count()

@@ -161,6 +161,9 @@ class MilvusIndex:
     def close(self) -> None:
         self.client.close()
 
+    def warm(self) -> None:
+        """Nothing to read ahead: the collection's server holds what a search needs."""
+
     def idf(self, term: str) -> float:
         n = max(self.size, 1)
         df = self._df.get(term, 0)

@@ -91,10 +91,13 @@ class Snapshot:
 
     def warm(self) -> None:
         """Do now what the first question would wait for: the figure table, the part-of-speech
-        tagger (names among answer candidates) and the model."""
+        tagger (names among answer candidates), the years of each document and the keyword
+        index's document table (a question naming a year), and the model."""
         from kb.tokenizer import pos_tagger
 
         self.figures
+        self.document_years
+        self.keyword.warm()
         pos_tagger()
         if self.vectors is not None:
             query_vector(self.settings.model, self.settings.cache, "预热")
