@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import shutil
 import threading
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from whoosh import index as whoosh_index
 from whoosh import scoring
 from whoosh.analysis import Analyzer
 from whoosh.fields import ID, TEXT, Schema
+from whoosh.filedb.filestore import FileStorage
 from whoosh.query import And, AndMaybe, Or, Phrase, Term
 from whoosh.query import Query as WhooshQuery
 
@@ -102,8 +104,12 @@ class KeywordIndex:
     """An open whoosh index; `search` is safe to call from several threads."""
 
     def __init__(self, path: Path):
-        self._ix = whoosh_index.open_dir(path)
+        # whoosh copies a memory-mapped compound segment into a BytesIO (its postings: 700 MB at 854k
+        # passages); without mmap it reads the file itself (kb's arrays do the scoring) and keeps
+        # it open: closed by `close`, or when this object is collected without it
+        self._ix = FileStorage(str(path), supports_mmap=False).open_index()
         self._searcher = self._ix.searcher(weighting=scoring.BM25F())
+        self._closer = weakref.finalize(self, _close_whoosh, self._searcher, self._ix)
         stored, fields = path / postings.FOLDER, list(FIELD_BOOSTS)
         # an index built before kb/postings.py existed has no arrays: its postings come from whoosh
         arrays = postings.Postings(stored, fields) if postings.Postings.exists(stored, fields) else None
@@ -112,8 +118,7 @@ class KeywordIndex:
         self._last_terms: tuple[tuple, np.ndarray] | None = None
 
     def close(self) -> None:
-        self._searcher.close()
-        self._ix.close()
+        self._closer()
 
     def warm(self) -> None:
         """Read now the document table a search within some documents needs (`_allowed`)."""
@@ -210,6 +215,11 @@ class KeywordIndex:
         with self._lock:
             results = self._searcher.search(query, limit=limit, filter=only)
             return [(hit["id"], hit.score) for hit in results]
+
+
+def _close_whoosh(searcher, ix) -> None:
+    searcher.close()
+    ix.close()
 
 
 def _of_documents(doc_ids: set[str]) -> WhooshQuery:
