@@ -1,7 +1,6 @@
 """kb/pieces.py gives tokenizer.json's ids (tokenizers is the reference) in less memory."""
 import json
 
-import numpy as np
 import pytest
 from tokenizers import Tokenizer
 
