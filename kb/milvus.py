@@ -28,7 +28,7 @@ from kb.errors import MilvusError
 from kb.normalize import normalize
 from kb.passages import Passage
 from kb.query import Query
-from kb.tokenizer import tokenize
+from kb.tokenizer import adjacent_pairs, tokenize
 
 TEXT_LIMIT = 8192  # characters of passage text stored (a passage is at most KB_WINDOW long)
 BATCH = 512
@@ -104,8 +104,7 @@ def searched_text(passage: Passage, titles: dict[str, str]) -> str:
     naming a report or an article's subject ranks that document's passages no higher (CMRC trial
     keyword hit@5 0.87 without, see docs/scale-out.md)."""
     text = normalize(f"{titles.get(passage.doc_id, '')} {' '.join(passage.section)}\n{passage.text}")[:TEXT_LIMIT]
-    main = [t for t in tokenize(passage.text) if t.main]
-    pairs = [(a.text, b.text) for a, b in zip(main, main[1:]) if b.position == a.position + 1]
+    pairs = adjacent_pairs(tokenize(passage.text))
     return f"{text}\n{' '.join(pair_words(pairs))[:TEXT_LIMIT]}"
 
 

@@ -10,7 +10,7 @@ from kb.errors import BadInput, TooLarge
 from kb.figures import UNIT_MAGNITUDE, UNITS, unit_family
 from kb.glossary import translate
 from kb.normalize import is_text, normalize
-from kb.tokenizer import pos_tagger, tokenize
+from kb.tokenizer import adjacent_pairs, pos_tagger, tokenize
 
 # Question words carry no topic: dropped from queries (never from the index).
 QUERY_STOPWORDS = frozenset("多少 几 几个 什么 哪些 哪个 哪 怎么 怎样 如何 是否 吗 呢 请问 了 的 是 有".split())
@@ -93,8 +93,7 @@ def _keyword_parts(text: str) -> tuple[list[str], list[str], list[tuple[str, str
     tokens = [t for t in tokenize(rest) if t.text not in QUERY_STOPWORDS]
     for token in tokens:
         seen.setdefault(token.text, None)
-    main = [t for t in tokens if t.main]
-    pairs = {(a.text, b.text): None for a, b in zip(main, main[1:]) if b.position == a.position + 1}
+    pairs = dict.fromkeys(adjacent_pairs(tokens))
     for chinese in translate(rest):
         for token in tokenize(chinese):
             seen.setdefault(token.text, None)

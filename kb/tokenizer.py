@@ -123,6 +123,12 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
+def adjacent_pairs(tokens: list[Token]) -> list[tuple[str, str]]:
+    """Each pair of main words that stand next to each other (consecutive positions), in order."""
+    main = [t for t in tokens if t.main]
+    return [(a.text, b.text) for a, b in zip(main, main[1:]) if b.position == a.position + 1]
+
+
 def terms(text: str) -> list[str]:
     """Distinct token texts, main words first, in order of appearance."""
     seen: dict[str, None] = {}
