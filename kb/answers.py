@@ -80,7 +80,7 @@ class Verdict:
 
 def _evidence(snapshot: Snapshot, passage_id: str, start: int, end: int, **extra) -> Evidence:
     passage = snapshot.passages[passage_id]
-    doc = snapshot.documents.get(passage.doc_id)
+    doc = snapshot.document(passage.doc_id)
     text = doc.text[start:end] if doc else passage.text[start - passage.start:end - passage.start]
     return Evidence(text, start, end, passage_id, **extra)
 

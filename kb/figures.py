@@ -294,55 +294,30 @@ CONFLICT_SIMILARITY = 0.75
 CONFLICT_MIN_SHARED = 2
 
 
-class FigureTable:
-    """All figures of a snapshot, by passage, and the pairs that disagree."""
-
-    def __init__(self, passages):
-        self.figures: list[Figure] = [f for p in passages for f in figures_of(p)]
-        self.by_passage: dict[str, list[Figure]] = {}
-        for f in self.figures:
-            self.by_passage.setdefault(f.passage_id, []).append(f)
-        self._normalized: dict[str, list[str]] = {}  # clause or context of every figure, normalised on first use
-        self.conflicts: list[tuple[Figure, Figure, float]] = self._find_conflicts(
-            [context_words(f.context) for f in self.figures])  # word sets dropped after: most of the table's memory
-        self._conflicting: dict[int, list[Figure]] = {}
-        for a, b, _ in self.conflicts:
-            self._conflicting.setdefault(id(a), []).append(b)
-            self._conflicting.setdefault(id(b), []).append(a)
-
-    def matching(self, words: str | list[str], field: str = "clause") -> list[Figure]:
-        """Figures whose `field` (clause, or context: the clause up to the neighbouring figures)
-        holds every word of `words` (a list, or a text split at spaces), normalised."""
-        wanted = list(dict.fromkeys(normalize(words).split() if isinstance(words, str) else words))
-        if not wanted:
-            return list(self.figures)
-        if field not in self._normalized:
-            self._normalized[field] = [normalize(getattr(f, field)) for f in self.figures]
-        return [f for f, text in zip(self.figures, self._normalized[field]) if all(w in text for w in wanted)]
-
-    def conflicting(self, figure: Figure) -> list[Figure]:
-        return self._conflicting.get(id(figure), [])
-
-    def _find_conflicts(self, contexts: list[frozenset[str]]) -> list[tuple[Figure, Figure, float]]:
-        by_word: dict[tuple[str, str], list[int]] = {}
-        for i, words in enumerate(contexts):
-            for w in words:
-                by_word.setdefault((self.figures[i].unit, w), []).append(i)
-        pairs: dict[tuple[int, int], float] = {}
-        for members in by_word.values():
-            if len(members) > 200:  # a word this common says nothing about what is counted
-                continue
-            for x, i in enumerate(members):
-                for j in members[x + 1:]:
-                    if (i, j) in pairs:
-                        continue
-                    a, b = self.figures[i], self.figures[j]
-                    if a.doc_id != b.doc_id or a.clause_start == b.clause_start or compatible(a, b):
-                        # a source disagrees with itself only within one document (another year's
-                        # report may state another value of the same indicator); and figures of
-                        # one clause count different things by construction
-                        continue
-                    score = similarity(contexts[i], contexts[j])
-                    if score >= CONFLICT_SIMILARITY and len(contexts[i] & contexts[j]) >= CONFLICT_MIN_SHARED:
-                        pairs[(i, j)] = score
-        return [(self.figures[i], self.figures[j], s) for (i, j), s in sorted(pairs.items(), key=lambda kv: -kv[1])]
+def find_conflicts(figures: list[Figure]) -> list[tuple[int, int, float]]:
+    """(i, j, similarity) of the figure pairs that disagree, most similar first: one document, one
+    unit, other clauses, values that cannot both be true, and contexts alike
+    (CONFLICT_SIMILARITY, CONFLICT_MIN_SHARED)."""
+    contexts = [context_words(f.context) for f in figures]
+    by_word: dict[tuple[str, str], list[int]] = {}
+    for i, words in enumerate(contexts):
+        for w in words:
+            by_word.setdefault((figures[i].unit, w), []).append(i)
+    pairs: dict[tuple[int, int], float] = {}
+    for members in by_word.values():
+        if len(members) > 200:  # a word this common says nothing about what is counted
+            continue
+        for x, i in enumerate(members):
+            for j in members[x + 1:]:
+                if (i, j) in pairs:
+                    continue
+                a, b = figures[i], figures[j]
+                if a.doc_id != b.doc_id or a.clause_start == b.clause_start or compatible(a, b):
+                    # a source disagrees with itself only within one document (another year's
+                    # report may state another value of the same indicator); and figures of
+                    # one clause count different things by construction
+                    continue
+                score = similarity(contexts[i], contexts[j])
+                if score >= CONFLICT_SIMILARITY and len(contexts[i] & contexts[j]) >= CONFLICT_MIN_SHARED:
+                    pairs[(i, j)] = score
+    return [(i, j, s) for (i, j), s in sorted(pairs.items(), key=lambda kv: -kv[1])]

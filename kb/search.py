@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from kb.documents import Document
+from kb.document_table import DocumentInfo
 from kb.errors import BadInput
 from kb.fusion import rrf
 from kb.glossary import covered
@@ -56,7 +56,7 @@ class Filter:
     def __bool__(self) -> bool:
         return self.doc_ids is not None or bool(self.date_from or self.date_to)
 
-    def allowed(self, documents: dict[str, Document]) -> set[str] | None:
+    def allowed(self, documents: Mapping[str, DocumentInfo]) -> set[str] | None:
         if not self:
             return None
         allowed = set(documents) if self.doc_ids is None else set(self.doc_ids) & set(documents)

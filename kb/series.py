@@ -62,7 +62,7 @@ def document_years(snapshot: Snapshot, doc_id: str) -> tuple[int | None, int | N
 
 def read_figure(snapshot: Snapshot, figure: Figure) -> Reading:
     """The figure's stance and year, from its sentence, paragraph and section (see the module doc)."""
-    doc = snapshot.documents[figure.doc_id]
+    doc = snapshot.document(figure.doc_id)
     s0, _ = sentence_around(doc.text, figure.start, figure.end)
     paragraph_start = doc.text.rfind("\n", 0, figure.start) + 1
     sentence = normalize(doc.text[s0:figure.start])

@@ -4,21 +4,21 @@ from __future__ import annotations
 import csv
 import io
 
-from kb.documents import Document
+from kb.document_table import DocumentInfo
 from kb.passages import Passage
 from kb.search import Hit, Results
 from kb.snapshot import Snapshot
 
 
-def citation(passage: Passage, doc: Document | None) -> dict:
+def citation(passage: Passage, doc: DocumentInfo | None) -> dict:
     """Where a passage stands: enough to find and check it in the source."""
-    doc = doc or Document(id=passage.doc_id, title=passage.doc_id, text="")
+    doc = doc or DocumentInfo(id=passage.doc_id, title=passage.doc_id, characters=0)
     return {"doc_id": passage.doc_id, "title": doc.title, "section": passage.section,
             "paragraph": passage.paragraph, "start": passage.start, "end": passage.end,
             "outlet": doc.outlet, "publisher": doc.publisher, "date": doc.date, "url": doc.url}
 
 
-def citation_line(passage: Passage, doc: Document | None) -> str:
+def citation_line(passage: Passage, doc: DocumentInfo | None) -> str:
     """title · section · ¶paragraph · outlet date"""
     return citation_text(citation(passage, doc))
 
@@ -28,7 +28,7 @@ def citation_text(c: dict) -> str:
     return " · ".join(p for p in parts if p)
 
 
-def passage_dict(passage: Passage, doc: Document | None) -> dict:
+def passage_dict(passage: Passage, doc: DocumentInfo | None) -> dict:
     return {"id": passage.id, "text": passage.text, "kind": passage.kind} | citation(passage, doc)
 
 

@@ -7,9 +7,10 @@ import threading
 from functools import cached_property
 from pathlib import Path
 
-from kb import keyword, passage_table, store
+from kb import figure_table, keyword, passage_table, store
 from kb.config import Settings
 from kb.errors import IndexDamaged, KbError
+from kb.document_table import DocumentTable
 from kb.documents import Document
 from kb.normalize import normalize
 from kb.passages import Passage
@@ -45,7 +46,7 @@ class Snapshot:
 
     def _open(self) -> None:
         self.manifest = store.read_manifest(self.generation)
-        self.documents: dict[str, Document] = {d.id: d for d in store.read_documents(self.generation)}
+        self.documents = DocumentTable(self.generation / store.DOCUMENTS)
         self.passages = self._passage_table()
         built_for = self.manifest.get("backend", "whoosh")
         if built_for != self.settings.backend:
@@ -87,20 +88,28 @@ class Snapshot:
             self.passages.close()
         if self.candidate_store is not None:
             self.candidate_store.close()
+        if "figures" in self.__dict__:
+            self.figures.close()
+        if getattr(self, "documents", None) is not None:
+            self.documents.close()
         self.keyword = self.vectors = self.candidate_store = None
 
     def warm(self) -> None:
-        """Do now what the first question would wait for: the figure table, the part-of-speech
+        """Do now what the first question would wait for: the figures' conflicts, the part-of-speech
         tagger (names among answer candidates), the years of each document and the keyword
         index's document table (a question naming a year), and the model."""
         from kb.tokenizer import pos_tagger
 
-        self.figures
+        self.figures.warm()
         self.document_years
         self.keyword.warm()
         pos_tagger()
         if self.vectors is not None:
             query_vector(self.settings.model, self.settings.cache, "预热")
+
+    def document(self, doc_id: str) -> Document | None:
+        """A whole document, its text included (read from the generation's file, recent ones kept)."""
+        return self.documents.full(doc_id)
 
     def candidates(self, passage: Passage) -> list[Candidate]:
         """The answer candidates of a passage (kb/candidates.py), kept once found."""
@@ -108,7 +117,7 @@ class Snapshot:
         if found is None:
             if len(self._candidates) > KEPT_PER_PASSAGE:
                 self._candidates.clear()
-            figures = self.figures.by_passage.get(passage.id, [])
+            figures = self.figures.of_passage(passage.id)
             found = self._candidates[passage.id] = (
                 candidates_of(passage, figures) if self.candidate_store is None
                 else self.candidate_store.candidates(passage, figures))
@@ -147,11 +156,12 @@ class Snapshot:
         return search(self, query if isinstance(query, Query) else self.parse(query), k, mode, offset, where)
 
     @cached_property
-    def figures(self):
-        """Every figure of the corpus and the pairs that disagree (built on first use)."""
-        from kb.figures import FigureTable
-
-        return FigureTable(self.passages.values())
+    def figures(self) -> figure_table.FigureTable:
+        """Every figure of the corpus and the pairs that disagree: read from the file `kb build`
+        wrote, or found now for a generation written before it (kb/figure_table.py)."""
+        path = self.generation / figure_table.FILE
+        return figure_table.FigureTable.open(path) if path.exists() else \
+            figure_table.FigureTable.holding(self.passages.values())
 
     @cached_property
     def document_years(self) -> dict[str, set[str]]:

@@ -21,13 +21,15 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Iterator
 
-from kb import passage_table
+from kb import figure_table, passage_table
+from kb.document_table import document_of
 from kb.documents import Document
 from kb.errors import BuildInProgress, IndexMissing
 from kb.passages import Passage
 
 CURRENT = "CURRENT"
 PARTIAL = ".partial"
+DOCUMENTS = "documents.jsonl"
 
 
 def current_generation(index_dir: Path) -> Path | None:
@@ -107,8 +109,9 @@ def read_jsonl(path: Path) -> list[dict]:
 
 
 def write_generation(gen: Path, manifest: dict, documents: list[Document], passages: list[Passage]) -> None:
-    write_jsonl(gen / "documents.jsonl", [asdict(d) | {"heading_levels": {str(k): v for k, v in d.heading_levels.items()}} for d in documents])
+    write_jsonl(gen / DOCUMENTS, [asdict(d) | {"heading_levels": {str(k): v for k, v in d.heading_levels.items()}} for d in documents])
     passage_table.write(gen / passage_table.FILE, passages)
+    figure_table.write(gen / figure_table.FILE, passages)
     (gen / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), "utf-8")
 
 
@@ -117,11 +120,7 @@ def read_manifest(gen: Path) -> dict:
 
 
 def read_documents(gen: Path) -> list[Document]:
-    docs = []
-    for row in read_jsonl(gen / "documents.jsonl"):
-        row["heading_levels"] = {int(k): v for k, v in row.get("heading_levels", {}).items()}
-        docs.append(Document(**row))
-    return docs
+    return [document_of(row) for row in read_jsonl(gen / DOCUMENTS)]
 
 
 def read_passages(gen: Path) -> list[Passage]:

@@ -20,7 +20,7 @@ def test_the_courtyard_figure_is_answered_and_cited(snapshot, question):
     cited = passage_citation(answer.evidence.passage_id, snapshot)
     assert cited["paragraph"] == 49
     assert cited["section"][0] == "佛山妇联在家庭家教家风建设方面有新举措"
-    doc = snapshot.documents[cited["doc_id"]]
+    doc = snapshot.document(cited["doc_id"])
     assert doc.text[answer.evidence.start:answer.evidence.end] == answer.evidence.text
     assert doc.text[answer.evidence.figure_start:answer.evidence.figure_end] == "64个"
 

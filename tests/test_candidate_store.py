@@ -19,7 +19,7 @@ def test_stored_candidates_equal_those_found_at_query_time(snapshot):
         stored = snapshot.candidates(passage)
         assert all(c.rows is not None for c in stored)
         assert [replace(c, rows=None) for c in stored] == candidates_of(
-            passage, snapshot.figures.by_passage.get(passage.id, []))
+            passage, snapshot.figures.of_passage(passage.id))
 
 
 def test_stored_cosines_equal_embedding_now(snapshot):

@@ -75,7 +75,7 @@ def test_values_are_shown_in_one_unit(reports):
 
 def test_what_a_figure_is_and_the_year_it_is_about(reports):
     def reading(doc_prefix: str, text: str):
-        figure = next(f for f in reports.figures.figures if f.doc_id.startswith(doc_prefix) and f.text == text)
+        figure = next(f for f in reports.figures if f.doc_id.startswith(doc_prefix) and f.text == text)
         return read_figure(reports, figure)
 
     assert (reading("gov-2024", "1244万人").stance, reading("gov-2024", "1244万人").year) == (OUTCOME, 2023)

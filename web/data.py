@@ -136,7 +136,7 @@ def conflicts_data() -> dict:
 
 def document_summary(doc, passages: int) -> dict:
     return {"id": doc.id, "title": doc.title, "publisher": doc.publisher, "outlet": doc.outlet, "date": doc.date,
-            "language": doc.language, "url": doc.url, "source": doc.source, "characters": len(doc.text),
+            "language": doc.language, "url": doc.url, "source": doc.source, "characters": doc.characters,
             "passages": passages}
 
 
@@ -148,7 +148,7 @@ def documents_data() -> dict:
 
 def document_data(doc_id: str) -> dict:
     snap = snapshot()
-    doc = snap.documents.get(doc_id)
+    doc = snap.document(doc_id)
     if doc is None:
         raise NotFound(f"no document with id {doc_id!r}")
     blocks = blocks_of(doc)
@@ -156,7 +156,7 @@ def document_data(doc_id: str) -> dict:
     count = snap.passages.count_of(doc_id)
     paragraphs = [{"n": b.number, "start": b.start, "end": b.end, "kind": b.role, "level": b.heading_level,
                    "text": b.text} for b in blocks]
-    return document_summary(doc, count) | {"text": doc.text, "paragraphs": paragraphs}
+    return document_summary(snap.documents[doc_id], count) | {"text": doc.text, "paragraphs": paragraphs}
 
 
 def passage_data(passage_id: str) -> dict:
