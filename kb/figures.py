@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kb.normalize import chinese_number, normalize
+from kb.normalize import chinese_number
 from kb.textspans import DATE
 
 # Longest first, so 人次 wins over 人 and 万元 over 元.
