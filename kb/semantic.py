@@ -71,7 +71,10 @@ class SemanticSearcher:
     def __init__(self, folder: Path, settings: Settings, doc_of: dict[str, str]):
         self.index = vectors.VectorIndex(folder)
         self.settings = settings
-        self._row_docs = [doc_of[pid] for pid in self.index.ids]  # for document filters
+        # for document filters: each row's document as a number (a list of 854k strings was ~60 MB)
+        self._doc_numbers = {doc: n for n, doc in enumerate(dict.fromkeys(doc_of.values()))}
+        self._row_docs = np.fromiter((self._doc_numbers[doc_of[pid]] for pid in self.index.ids), dtype=np.int32,
+                                     count=len(self.index.ids))
         require_model(self.index.model, settings)
 
     def cosines(self, passage_ids: list[str], vector: np.ndarray) -> dict[str, float]:
@@ -89,6 +92,7 @@ class SemanticSearcher:
     def nearest(self, text: str, depth: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
         """(passage id, cosine) of the `depth` nearest passages, best first; only of the `allowed`
         documents when given."""
-        rows = None if allowed is None else [i for i, doc in enumerate(self._row_docs) if doc in allowed]
+        rows = None if allowed is None else np.flatnonzero(
+            np.isin(self._row_docs, [self._doc_numbers[d] for d in allowed if d in self._doc_numbers]))
         found = self.index.top(self.encode(text), depth, rows)
         return [(self.index.ids[row], score) for row, score in found]

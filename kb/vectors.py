@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -65,15 +65,21 @@ def one_blas_thread() -> None:
 class VectorIndex:
     def __init__(self, folder: Path):
         one_blas_thread()
+        self.folder = folder
         meta = json.loads((folder / "ids.json").read_text("utf-8"))
         self.model: str = meta["model"]
         self.ids: list[str] = meta["ids"]
-        self.hashes: list[str] = meta["hashes"]
         self.matrix = np.load(folder / "vectors.npy", mmap_mode="r")
         self.ann = _open_graph(folder, meta["ann"]) if meta.get("ann") else None
         self._lock = threading.Lock()
 
-    def top(self, query: np.ndarray, k: int, rows: list[int] | None = None) -> list[tuple[int, float]]:
+    @cached_property
+    def hashes(self) -> list[str]:
+        """The hash of each row's text: only a build reads them (~60 MB at 854k rows), so they
+        are not held by a server."""
+        return json.loads((self.folder / "ids.json").read_text("utf-8"))["hashes"]
+
+    def top(self, query: np.ndarray, k: int, rows: np.ndarray | list[int] | None = None) -> list[tuple[int, float]]:
         """(row, cosine) of the k nearest rows (among `rows` when given), best first: from the
         HNSW graph when there is one and no restriction, exact otherwise."""
         if rows is None and self.ann is not None and k <= self.ann.expansion_search:

@@ -72,6 +72,15 @@ def test_headings_count_half_on_the_vector_side(snapshot):
     assert heading.vector_score == pytest.approx(0.5 * raw_cosine, rel=1e-5)
 
 
+def test_a_document_filter_keeps_the_ranking_of_its_rows(snapshot):
+    """Restricted to documents, the search is exact over their rows: the review's own rows rank as
+    without a filter; an unknown or empty set of documents finds nothing."""
+    review = next(iter(snapshot.documents))
+    assert snapshot.vectors.nearest("妇女儿童权益保护", 10, {review}) == snapshot.vectors.nearest("妇女儿童权益保护", 10)
+    assert snapshot.vectors.nearest("妇女儿童权益保护", 10, {"no-such-document"}) == []
+    assert snapshot.vectors.nearest("妇女儿童权益保护", 10, set()) == []
+
+
 def test_an_index_built_with_another_model_is_refused(semantic_settings, snapshot):
     other = Settings(index=semantic_settings.index, corpus=CORPUS, cache=semantic_settings.cache,
                      model="sentence-transformers/some-other-model")
