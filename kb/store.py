@@ -2,7 +2,7 @@
 
     index/CURRENT            name of the generation being served
     index/gen-…/             one complete build: manifest.json, documents.jsonl, passages.sqlite,
-                             keyword/ (whoosh) and vectors/ when semantic search is on
+                             figures.sqlite, keyword/ (whoosh) and vectors/ when semantic search is on
     index/gen-….partial/     a build in progress; never read, removed by the next build
 
 A build writes a new generation, then replaces CURRENT with one `os.replace`, so a reader sees
