@@ -40,9 +40,18 @@ class TermScorer:
     def scores(self, weighted_terms: list[tuple[str, str, float]]) -> np.ndarray:
         """One score per document number: Σ boost × BM25F(field, term) over the terms it holds."""
         total = np.zeros(self.doc_count_all, dtype=np.float32)  # float64 doubled the memory traffic
+        by_document = None
         for field, term, boost in weighted_terms:
+            if self.stored is not None and self.stored.by_document(field):
+                codes, term_scores = self.stored.get_by_document(field, term)
+                if by_document is None:
+                    by_document = np.zeros(len(self.stored.document_table()[0]) + 1, dtype=np.float32)
+                by_document[codes] += boost * term_scores
+                continue
             docnums, term_scores = self._postings(field, term)
             total[docnums] += boost * term_scores  # a term occurs once per document: no repeats
+        if by_document is not None:  # each passage gets its document's sum (code -1, deleted: the 0 at the end)
+            total += by_document[self.stored.document_table()[1]]
         return total
 
     def add_phrases(self, total: np.ndarray, phrases: list[Phrase], docnums: np.ndarray) -> None:

@@ -12,6 +12,10 @@ beside whoosh's segment (which stays the index of record) and memory-mapped when
     keyword/postings/text.position_starts.npy  int64 [postings + 1] where each posting's start
     keyword/postings/documents.json       the kb document ids, and documents.npy: for each whoosh
                                           document number, its document's place in that list
+    keyword/postings/title.document_*.npy the title's postings by kb document (codes, scores, starts
+                                          per term): a title is its document's, the same in each of
+                                          its passages, so a word of every report title is a few
+                                          thousand documents, not 850k passages to sum
 
 Read from whoosh, a term costs one Python call per posting (~0.1 s for a title word in 80k
 passages), and matching a pair of adjacent words several per candidate document; read from
@@ -34,6 +38,8 @@ from whoosh.scoring import BM25F
 FOLDER = "postings"
 PARTS = ("keys", "spelling", "spelled", "starts", "docs", "scores")
 POSITION_PARTS = ("positions", "position_starts")  # fields indexed with positions only
+DOCUMENT_PARTS = ("document_codes", "document_scores", "document_starts")
+DOCUMENT_FIELDS = ("title",)  # the same in every passage of a document: also kept by document
 
 
 def write(folder: Path, searcher, fields: list[str]) -> None:
@@ -43,12 +49,30 @@ def write(folder: Path, searcher, fields: list[str]) -> None:
         raise TypeError("the postings file holds BM25F scores")
     folder.mkdir(parents=True, exist_ok=True)
     reader = searcher.reader()
-    for name in fields:
-        for part, values in _field_arrays(searcher, reader, name).items():
-            np.save(folder / f"{name}.{part}.npy", values)
     names, codes = _documents(searcher)
+    for name in fields:
+        arrays = _field_arrays(searcher, reader, name)
+        if name in DOCUMENT_FIELDS:
+            arrays |= _by_document(arrays, codes)
+        for part, values in arrays.items():
+            np.save(folder / f"{name}.{part}.npy", values)
     np.save(folder / "documents.npy", codes)
     (folder / "documents.json").write_text(json.dumps(names, ensure_ascii=False), "utf-8")
+
+
+def _by_document(arrays: dict[str, np.ndarray], codes: np.ndarray) -> dict[str, np.ndarray]:
+    """A field's postings by kb document: each term's (document code, score), when the term
+    scores the same in every passage of a document (else nothing: the field is read by passage)."""
+    starts, docs, scores = arrays["starts"], arrays["docs"], arrays["scores"]
+    terms = np.repeat(np.arange(len(starts) - 1, dtype=np.int64), np.diff(starts))
+    doc_codes = codes[docs].astype(np.int64)
+    pairs, first, which = np.unique(terms * (int(codes.max(initial=0)) + 2) + doc_codes + 1,
+                                    return_index=True, return_inverse=True)
+    if len(docs) and (np.any(doc_codes < 0) or not np.array_equal(scores, scores[first][which])):
+        return {}
+    counts = np.bincount(terms[first], minlength=len(starts) - 1)
+    return {"document_codes": doc_codes[first].astype(np.int32), "document_scores": scores[first],
+            "document_starts": _offsets(counts)}
 
 
 def _documents(searcher) -> tuple[list[str], np.ndarray]:
@@ -135,7 +159,8 @@ class Postings:
     def __init__(self, folder: Path, fields: list[str]):
         self._folder, self._documents = folder, None
         self._fields = {field: {part: np.load(folder / f"{field}.{part}.npy", mmap_mode="r")
-                                for part in PARTS + POSITION_PARTS if (folder / f"{field}.{part}.npy").exists()}
+                                for part in PARTS + POSITION_PARTS + DOCUMENT_PARTS
+                                if (folder / f"{field}.{part}.npy").exists()}
                         for field in fields}
 
     @staticmethod
@@ -148,12 +173,29 @@ class Postings:
 
     def of_documents(self, doc_ids: set[str]) -> np.ndarray:
         """One bool per whoosh document number: whether it is a passage of `doc_ids`."""
+        codes_of, codes = self.document_table()
+        wanted = np.array([codes_of[d] for d in doc_ids if d in codes_of], dtype=np.int32)
+        return np.isin(codes, wanted)
+
+    def document_table(self) -> tuple[dict[str, int], np.ndarray]:
+        """kb document id → code, and each whoosh document number's code (-1: deleted)."""
         if self._documents is None:
             names = json.loads((self._folder / "documents.json").read_text("utf-8"))
             self._documents = ({name: code for code, name in enumerate(names)}, np.load(self._folder / "documents.npy"))
-        codes_of, codes = self._documents
-        wanted = np.array([codes_of[d] for d in doc_ids if d in codes_of], dtype=np.int32)
-        return np.isin(codes, wanted)
+        return self._documents
+
+    def by_document(self, field: str) -> bool:
+        """Whether `field`'s postings were also written by kb document."""
+        return "document_codes" in self._fields[field] and self.has_documents()
+
+    def get_by_document(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """(document codes, BM25F scores) of `term` in `field`, one per kb document."""
+        arrays = self._fields[field]
+        at = self._term(arrays, term)
+        if at is None:
+            return arrays["document_codes"][:0], arrays["document_scores"][:0]
+        begin, end = int(arrays["document_starts"][at]), int(arrays["document_starts"][at + 1])
+        return arrays["document_codes"][begin:end], arrays["document_scores"][begin:end]
 
     def has_positions(self, field: str) -> bool:
         return "positions" in self._fields[field]
@@ -193,17 +235,23 @@ class Postings:
         positions = np.asarray(arrays["positions"][np.repeat(begin, counts) + within]).astype(np.int64) + shift
         return (np.repeat(docs.astype(np.int64), counts) << 32) | positions
 
-    @staticmethod
-    def _rows(arrays: dict, term: str) -> tuple[int, int]:
+    @classmethod
+    def _rows(cls, arrays: dict, term: str) -> tuple[int, int]:
         """The posting rows of `term`: (begin, end), empty when it is not in the field."""
-        keys, spelling, spelled, starts = arrays["keys"], arrays["spelling"], arrays["spelled"], arrays["starts"]
+        at = cls._term(arrays, term)
+        return (0, 0) if at is None else (int(arrays["starts"][at]), int(arrays["starts"][at + 1]))
+
+    @staticmethod
+    def _term(arrays: dict, term: str) -> int | None:
+        """The row of `term` among the field's terms; None when it is not in the field."""
+        keys, spelling, spelled = arrays["keys"], arrays["spelling"], arrays["spelled"]
         wanted, encoded = np.uint64(key(term)), term.encode("utf-8")
         at = int(np.searchsorted(keys, wanted))
         while at < len(keys) and keys[at] == wanted:  # equal keys: a collision, told apart by spelling
             if spelling[spelled[at]:spelled[at + 1]].tobytes() == encoded:
-                return int(starts[at]), int(starts[at + 1])
+                return at
             at += 1
-        return 0, 0
+        return None
 
 
 def _positions_of(docs: np.ndarray, candidates: np.ndarray) -> np.ndarray:

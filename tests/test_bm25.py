@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
 import pytest
 from whoosh.query import Or, Term
 
@@ -70,6 +71,7 @@ def test_incremental_index_scores_as_whoosh(corpus_copy, tmp_path, monkeypatch):
         snap = Snapshot(settings)
         try:
             assert (snap.keyword._terms.stored is not None) == stored
+            assert not stored or snap.keyword._terms.stored.by_document("title")  # two documents' titles
             assert not snap.keyword._searcher.is_atomic()  # several segments
             for question in QUESTIONS[::4] + ["美丽庭院示范点65个"]:
                 hits = assert_same_as_whoosh(snap.keyword, question)
@@ -78,6 +80,18 @@ def test_incremental_index_scores_as_whoosh(corpus_copy, tmp_path, monkeypatch):
             assert copy and all(snap.passages[pid].doc_id == "copy" for pid in copy)
         finally:
             snap.close()
+
+
+def test_title_postings_by_document_are_kept_only_when_each_document_scores_alike():
+    arrays = {"starts": np.array([0, 3, 5]), "docs": np.array([0, 1, 3, 1, 2], dtype=np.int32),
+              "scores": np.array([0.5, 0.5, 0.7, 0.2, 0.2], dtype=np.float32)}
+    codes = np.array([0, 0, 1, 1], dtype=np.int32)  # passages 0, 1 of document 0; 2, 3 of document 1
+    found = postings._by_document(arrays, codes)
+    assert found["document_codes"].tolist() == [0, 1, 0, 1]
+    assert found["document_scores"].tolist() == pytest.approx([0.5, 0.7, 0.2, 0.2])
+    assert found["document_starts"].tolist() == [0, 2, 4]
+    unlike = dict(arrays, scores=np.array([0.5, 0.4, 0.7, 0.2, 0.2], dtype=np.float32))
+    assert postings._by_document(unlike, codes) == {}  # two passages of document 0 disagree
 
 
 def _stored_equals_whoosh(index: keyword.KeywordIndex) -> int:
