@@ -61,7 +61,7 @@ def build(settings: Settings, progress: bool = False) -> BuildReport:
         report.removed = [i for i in old_docs if i not in new_docs]
         report.unchanged = len(documents) - len(report.added) - len(report.changed)
         unchanged = not (report.added or report.changed or report.removed)
-        if previous and reusable and unchanged and _vectors_current(manifest, settings):
+        if previous and reusable and unchanged and _vectors_current(manifest, settings) and store.complete(previous):
             report.up_to_date = True
             report.passages = manifest.get("passages", 0)
             report.generation = previous.name

@@ -115,6 +115,12 @@ def write_generation(gen: Path, manifest: dict, documents: list[Document], passa
     (gen / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), "utf-8")
 
 
+def complete(gen: Path) -> bool:
+    """Whether `gen` has every file a build now writes: one written before the passage or figure
+    files existed still serves (they are found in memory when it opens) but is rebuilt by the next build."""
+    return all((gen / name).exists() for name in (DOCUMENTS, passage_table.FILE, figure_table.FILE))
+
+
 def read_manifest(gen: Path) -> dict:
     return json.loads((gen / "manifest.json").read_text("utf-8"))
 

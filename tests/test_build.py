@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import pytest
 
-from kb import keyword, store
+from kb import figure_table, keyword, store
 from kb.build import build
 from kb.errors import EmptyCorpus, ModelError, NotFound
 from kb.snapshot import Library, Snapshot
@@ -44,6 +44,18 @@ def test_unchanged_corpus_is_not_rebuilt(small):
     second = build(small)
     assert second.up_to_date and second.generation == first.generation
     assert second.unchanged == 2
+
+
+def test_a_generation_written_before_the_figure_file_is_rebuilt_once(small):
+    """It serves as it is (figures found when it opens); the next build writes a complete one."""
+    first = build(small)
+    old = small.index / first.generation
+    (old / figure_table.FILE).unlink()
+    assert Snapshot(small).figures.matching("美丽庭院")  # still served
+    second = build(small)
+    assert not second.up_to_date and second.generation != first.generation
+    assert (small.index / second.generation / figure_table.FILE).exists()
+    assert build(small).up_to_date
 
 
 def test_changed_document_is_replaced_and_deleted_one_removed(small):
