@@ -216,10 +216,18 @@ def add_simulated_candidates(index: Path) -> dict:
 
 
 def report(index: Path, questions: list[str], facts: dict, semantic: bool = True, serve: bool = True) -> str:
-    """One JSON line: what was done to `index` (facts), its query latency and kb serve's memory."""
-    row = {"index": str(index), **facts, "questions": len(questions), "latency": latencies(index, questions, semantic)}
+    """One JSON line: what was done to `index` (facts), its query latency and kb serve's memory;
+    also appended to bench/out/measured.jsonl (the plot's hybrid and memory curves)."""
+    from kb import store
+
+    passages = store.read_manifest(store.require_generation(index)).get("passages")
+    row = {"index": str(index), "passages": passages, "semantic": semantic, **facts, "questions": len(questions),
+           "latency": latencies(index, questions, semantic)}
     if serve:
         row["serve"] = serve_memory(index, questions, semantic=semantic)
+    OUT.mkdir(parents=True, exist_ok=True)
+    with (OUT / "measured.jsonl").open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(row) + "\n")
     return json.dumps(row)
 
 
@@ -278,9 +286,11 @@ def plot(rows: list[dict], path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
-def plot_million(rows: list[dict], ann_rows: list[dict], path: Path) -> None:
+def plot_million(rows: list[dict], ann_rows: list[dict], measured: list[dict], path: Path) -> None:
     """Issue 12's curve: keyword and answer latency, kb serve memory and build time against
-    passages (bench/out/scale.jsonl), and vector search exact vs graph (bench/out/ann.jsonl)."""
+    passages (bench/out/scale.jsonl), vector search exact vs graph (bench/out/ann.jsonl), and
+    the latest `--measure` of each index with vectors (bench/out/measured.jsonl): hybrid search
+    and answers, and kb serve's memory with the model."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -292,16 +302,22 @@ def plot_million(rows: list[dict], ann_rows: list[dict], path: Path) -> None:
     for name, style in (("keyword", "o-"), ("answer", "s--")):
         for stat in ("p50_ms", "p95_ms"):
             axes[0].plot(x, [r["latency"][name][stat] for r in rows], style, label=f"{name} {stat[:3]} (keyword only)")
-    axes[0].set(title="query latency (ms), keyword-only index", xscale="log", xlabel="passages")
+    with_vectors = sorted((r for r in measured if r.get("semantic") and r.get("serve")), key=lambda r: r["passages"])
+    mx = [r["passages"] for r in with_vectors]
+    for name, style in (("hybrid", "^-"), ("answer", "v-")):
+        axes[0].plot(mx, [r["latency"][name]["p95_ms"] for r in with_vectors], style,
+                     label=f"{'hybrid search' if name == 'hybrid' else 'hybrid answer'} p95 (vectors, >12.6k simulated)")
+    axes[0].set(title="query latency (ms)", xscale="log", yscale="log", xlabel="passages")
     vec = sorted(ann_rows, key=lambda r: r["vectors"])
     vx = [r["vectors"] for r in vec]
     for kind, style in (("exact", "o-"), ("ann", "s-")):
         axes[1].plot(vx, [r[f"{kind}@50_ms"][1] for r in vec], style, label=f"{'graph' if kind == 'ann' else kind} top-50 p95")
     axes[1].set(title="vector search (ms; >12.6k simulated)", xscale="log", yscale="log", xlabel="vectors")
     axes[2].plot(x, [r["serve"]["rss_mb_after_100"] for r in rows], "o-", label="kb serve RSS after 100 answers")
+    axes[2].plot(mx, [r["serve"]["rss_mb_after_100"] for r in with_vectors], "v-", label="same, with vectors and the model")
     axes[2].plot(x, [r["peak_mb"] for r in rows], "s:", label="build peak")
     axes[2].plot(x, [r["disk_mb"] for r in rows], "^-", label="index on disk")
-    axes[2].set(title="memory and disk (MB), keyword only", xscale="log", xlabel="passages")
+    axes[2].set(title="memory and disk (MB)", xscale="log", xlabel="passages")
     axes[3].plot(x, [r["build_seconds"] for r in rows], "o-", label="keyword-only build (s)")
     axes[3].set(title="build time (s)", xscale="log", xlabel="passages")
     for axis in axes:
@@ -332,7 +348,15 @@ def main() -> None:
         rows = [json.loads(line) for line in (OUT / "scale.jsonl").read_text("utf-8").splitlines() if line.strip()]
         latest = {r["target"]: r for r in rows if not r.get("semantic", True)}
         ann = {r["vectors"]: r for r in map(json.loads, (OUT / "ann.jsonl").read_text("utf-8").splitlines())}
-        plot_million(list(latest.values()), list(ann.values()), ROOT / "docs" / "scale-million.png")
+        measured_file = OUT / "measured.jsonl"
+        measured = {(r["index"], r["semantic"]): r for r in map(json.loads, measured_file.read_text("utf-8").splitlines())
+                    } if measured_file.exists() else {}  # the latest of each index and mode
+        again = {m["passages"]: m for m in measured.values() if not m["semantic"]}
+        for row in latest.values():  # a keyword-only index measured since its build: its latest latency and memory
+            if row["passages"] in again:
+                row |= {"latency": again[row["passages"]]["latency"], "serve": again[row["passages"]]["serve"]}
+        plot_million(list(latest.values()), list(ann.values()), [m for m in measured.values() if m["semantic"]],
+                     ROOT / "docs" / "scale-million.png")
         return
     if args.plot_only:
         rows = [json.loads(line) for line in (OUT / "scale.jsonl").read_text("utf-8").splitlines() if line.strip()]
