@@ -209,12 +209,12 @@ def fit_chooser(data: dict, steps: int = 500, rate: float = 0.5, l2: float = 1e-
 
 def question_rows(data: dict, scores: np.ndarray) -> np.ndarray:
     """kb/features.py `question_row` for every question (zeros for one without candidates)."""
-    from kb.features import BASE, question_row
+    from kb.features import QUESTION_NAMES, question_row
 
     out, start = [], 0
     for q in data["info"]:
         rows, s = data["rows"][start:start + q["n"]], scores[start:start + q["n"]]
-        out.append(question_row(rows, s) if q["n"] else np.zeros(len(BASE) + 1))
+        out.append(question_row(rows, s) if q["n"] else np.zeros(len(QUESTION_NAMES)))
         start += q["n"]
     return np.asarray(out)
 
@@ -251,7 +251,7 @@ def choose_thresholds(data: dict, chances: np.ndarray) -> dict[str, float]:
 def variant(data: dict, zeroed: tuple[str, ...]) -> dict:
     """Both models of one variant (the columns named in `zeroed` set to 0), and their thresholds."""
     from kb.answer_model import AnswerModel, Linear
-    from kb.features import NAMES
+    from kb.features import NAMES, QUESTION_NAMES
 
     data = dict(data, rows=data["rows"].copy())
     for name in zeroed:
@@ -261,7 +261,8 @@ def variant(data: dict, zeroed: tuple[str, ...]) -> dict:
     qrows = question_rows(data, scores)
     answerability = fit_answerability(data, qrows)
     chances = 1 / (1 + np.exp(-Linear.from_dict(answerability)(qrows)))
-    saved = {"features": list(NAMES), "chooser": chooser, "answerability": answerability,
+    saved = {"features": list(NAMES), "question_features": list(QUESTION_NAMES), "chooser": chooser,
+             "answerability": answerability,
              "thresholds": choose_thresholds(data, chances)}
     AnswerModel.from_dict(saved)  # the file must load
     return saved

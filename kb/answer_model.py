@@ -20,7 +20,7 @@ from importlib import resources
 import numpy as np
 
 from kb.errors import ModelError
-from kb.features import NAMES, question_row
+from kb.features import NAMES, QUESTION_NAMES, question_row
 
 MODEL_FILE = "answer_model.json"
 COSINES = tuple(n for n in NAMES if "cos" in n)  # what a keyword-only generation cannot compute
@@ -65,9 +65,10 @@ class AnswerModel:
 
     @classmethod
     def from_dict(cls, data: dict) -> "AnswerModel":
-        if tuple(data["features"]) != NAMES:
-            raise ModelError(f"the answer model was trained on features {tuple(data['features'])}, kb computes "
-                             f"{NAMES}: run bench/train_answers.py to retrain it")
+        for key, names in (("features", NAMES), ("question_features", QUESTION_NAMES)):
+            if tuple(data.get(key, ())) != names:
+                raise ModelError(f"the answer model was trained on {key} {tuple(data.get(key, ()))}, kb computes "
+                                 f"{names}: run bench/train_answers.py to retrain it")
         return cls(Linear.from_dict(data["chooser"]), Linear.from_dict(data["answerability"]),
                    {k: float(v) for k, v in data["thresholds"].items()})
 

@@ -160,7 +160,23 @@ def candidates_and_rows(snapshot, query: Query, hits: list) -> tuple[list[Candid
     return candidates, rows, question.vector is not None
 
 
+# What the answerability model reads of a question: the best value of each base feature over its
+# candidates, the chooser's best score, and how far the best stands out: the chooser's best score
+# over its second, and the best passage's cosine and word share over the next passage's (a question
+# whose context is absent tends to find several passages about equally near).
+QUESTION_NAMES = tuple(f"best_{name}" for name in BASE) + ("best_score", "score_margin", "cos_passage_margin",
+                                                           "kw_passage_margin")
+
+
 def question_row(rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """What the answerability model reads of a question: the best value of each base feature over
-    its candidates, and the chooser's best score."""
-    return np.r_[rows[:, :len(BASE)].max(axis=0), scores.max()]
+    """One row of QUESTION_NAMES for a question's candidate rows and chooser scores."""
+    top = np.sort(scores)
+    margin = top[-1] - top[-2] if len(top) > 1 else 0.0
+    return np.r_[rows[:, :len(BASE)].max(axis=0), top[-1], margin,
+                 _runner_up_gap(rows[:, NAMES.index("cos_passage")]), _runner_up_gap(rows[:, NAMES.index("kw_passage")])]
+
+
+def _runner_up_gap(values: np.ndarray) -> float:
+    """The largest distinct value minus the next one (candidates of one passage share its value)."""
+    distinct = np.unique(values)
+    return float(distinct[-1] - distinct[-2]) if len(distinct) > 1 else 0.0
