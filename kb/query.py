@@ -16,18 +16,20 @@ from kb.tokenizer import adjacent_pairs, pos_tagger, tokenize
 QUERY_STOPWORDS = frozenset("多少 几 几个 什么 哪些 哪个 哪 怎么 怎样 如何 是否 吗 呢 请问 了 的 是 有".split())
 _PHRASE = re.compile(r"[\"“”「」『』]([^\"“”「」『』]+)[\"“”「」『』]")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
+_LATIN_WORD = re.compile(r"[A-Za-z]+")
 
 _YEAR = re.compile(r"(?<!\d)(19[4-9]\d|20\d\d)(?!\d)")
 _REPORT_YEAR = re.compile(r"(?<!\d)(19[4-9]\d|20\d\d)年(?:的|度)?[^\d，,。；;？?！!]{0,6}报告")
 _REPORT_NAME = re.compile(_REPORT_YEAR.pattern + r"(?:中|里|说|提出|指出|显示)?")
 
-_QUANTITY_WORDS = re.compile(r"多少|几[个名人场次条份篇项件宗支户间家位]|数量|总额|金额|规模|比例|百分之几|多大|"
-                             r"how many|how much|what percentage|what share|number of|amount of", re.I)
+# 几 before any measure word or unit of kb/figures.py (几座, 几种, 几辆); not the ordinal 第几, nor 哪几 (which ones)
+_QUANTITY_WORDS = re.compile(r"多少|(?<![第哪])几(?:" + "|".join(re.escape(u) for u in UNITS) + r")|数量|总额|金额|规模|比例|"
+                             r"百分之几|多大|how many|how much|what percentage|what share|number of|amount of", re.I)
 _DATE_WORDS = re.compile(r"什么时候|何时|哪一年|哪年|几月|哪天|日期|when\b|what year|what date", re.I)
 _IDENTIFIER_WORDS = re.compile(r"热线|电话|号码|编号|代码|邮编|hotline|phone|telephone|number to call|code\b", re.I)
 _PERSON_WORDS = re.compile(r"谁|哪位|who\b|whom\b", re.I)
 # 多少 or 几 before a measure word or unit of kb/figures.py: 多少个, 几场, 多少万元, 多少亩
-_ASKED_UNIT = re.compile(r"(?:多少|几)(" + "|".join(re.escape(u) for u in UNITS) + ")")
+_ASKED_UNIT = re.compile(r"(?:多少|(?<![第哪])几)(" + "|".join(re.escape(u) for u in UNITS) + ")")
 _MONEY_WORDS = re.compile(r"资金|金额|总额|多少钱|经费|预算|how much money|yuan|funds?\b", re.I)
 _PERCENT_WORDS = re.compile(r"百分之|比例|比率|率是|percentage|percent|rate\b", re.I)
 _PEOPLE_WORDS = re.compile(r"how many (?:\w+ )?(?:women|people|persons|children|members|volunteers|girls|"
@@ -67,11 +69,18 @@ def parse_query(text: str, max_chars: int = 1000) -> Query:
     text = check_text(text, "the query", max_chars)
     normalized = normalize(text)
     terms, phrases, pairs = _keyword_parts(text)
-    family, unit = asked_unit(text)
+    asking = _asking_words(text)
+    family, unit = asked_unit(asking)
     return Query(text=text, normalized=normalized, language="zh" if _HAN.search(normalized) else "en",
                  terms=terms, phrases=phrases, pairs=pairs, years=years_in(normalized),
-                 content=without_report_name(normalized), kind=question_kind(text),
+                 content=without_report_name(normalized), kind=question_kind(asking),
                  unit_family=family, unit=unit)
+
+
+def _asking_words(text: str) -> str:
+    """What says what a question asks for: a Chinese question's Latin words are names
+    (「Code Lyoko」有多少首歌曲, El Torito规格中有几种开机模式), not English question words."""
+    return _LATIN_WORD.sub(" ", text) if _HAN.search(normalize(text)) else text
 
 
 def check_text(text: object, what: str, max_chars: int) -> str:

@@ -64,6 +64,19 @@ def test_question_analysis():
     assert counted_phrase("粉丝量突破了多少") == ["粉丝", "量"]
 
 
+@pytest.mark.parametrize("question, kind, unit", [
+    ("全市建成了几座妇女儿童活动中心", "quantity", "座"),  # 几 before any measure word of kb/figures.py
+    ("规格中有几种开机模式", "quantity", "种"),
+    ("这是她的第几张专辑", "passage", None),  # an ordinal is not a count
+    ("「Code Lyoko」唱片集共有多少首歌曲", "quantity", "首"),  # a Latin name in a Chinese question asks nothing
+    ("妇女维权热线的号码是多少", "identifier", None),
+    ("What is the code of the hotline?", "identifier", None),
+])
+def test_what_a_question_asks_for(question, kind, unit):
+    query = parse_query(question)
+    assert (query.kind, query.unit) == (kind, unit)
+
+
 @pytest.mark.parametrize("question,unit", [("种植了多少亩", ("items", "亩")), ("粮食产量多少吨", ("items", "吨")),
                                            ("建成多少座驿站", ("items", "座")), ("投入多少万元", ("money", "元"))])
 def test_every_unit_of_the_figure_parser_can_be_asked_for(question, unit):
