@@ -18,6 +18,7 @@ from dataclasses import asdict
 from functools import cached_property
 from pathlib import Path
 
+from kb import sqlite_file
 from kb.figures import Figure, figures_of, find_conflicts
 from kb.normalize import normalize
 from kb.passages import Passage
@@ -26,17 +27,12 @@ FILE = "figures.sqlite"
 FIELDS = ("clause", "context")  # what `matching` can search
 
 
-def write(path: Path, passages: Iterable[Passage]) -> int:
-    """Write the figures of `passages` and their conflicts to a new SQLite file at `path`;
-    returns how many figures there are."""
-    db = sqlite3.connect(path)
-    with db:
-        count = _fill(db, passages)
-    db.close()
-    return count
+def write(path: Path, passages: Iterable[Passage]) -> None:
+    """Write the figures of `passages` and their conflicts to a new SQLite file at `path`."""
+    sqlite_file.write(path, _fill, passages)
 
 
-def _fill(db: sqlite3.Connection, passages: Iterable[Passage]) -> int:
+def _fill(db: sqlite3.Connection, passages: Iterable[Passage]) -> None:
     figures = [f for p in passages for f in figures_of(p)]
     db.execute("CREATE TABLE figures (row INTEGER PRIMARY KEY, passage_id TEXT NOT NULL, clause TEXT NOT NULL, "
                "context TEXT NOT NULL, data TEXT NOT NULL)")
@@ -46,7 +42,6 @@ def _fill(db: sqlite3.Connection, passages: Iterable[Passage]) -> int:
                    ((row, f.passage_id, normalize(f.clause), normalize(f.context),
                      json.dumps(asdict(f), ensure_ascii=False)) for row, f in enumerate(figures)))
     db.executemany("INSERT INTO conflicts (a, b, score) VALUES (?, ?, ?)", find_conflicts(figures))
-    return len(figures)
 
 
 def _key(figure: Figure) -> tuple[str, int, int]:
@@ -64,15 +59,12 @@ class FigureTable:
 
     @classmethod
     def open(cls, path: Path) -> "FigureTable":
-        return cls(sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False))
+        return cls(sqlite_file.read_only(path))
 
     @classmethod
     def holding(cls, passages: Iterable[Passage]) -> "FigureTable":
         """A table in memory: for generations written before the file existed."""
-        db = sqlite3.connect(":memory:", check_same_thread=False)
-        with db:
-            _fill(db, passages)
-        return cls(db)
+        return cls(sqlite_file.in_memory(_fill, passages))
 
     def close(self) -> None:
         with self._lock:

@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import asdict
 from pathlib import Path
 
+from kb import sqlite_file
 from kb.passages import Passage
 
 FILE = "passages.sqlite"
@@ -25,10 +26,7 @@ KINDS_KEPT = 1 << 17  # kinds kept (a few MB): a ranking weighs ~200 passages by
 
 def write(path: Path, passages: list[Passage]) -> None:
     """Write `passages` to a new SQLite file at `path`."""
-    db = sqlite3.connect(path)
-    with db:
-        _fill(db, passages)
-    db.close()
+    sqlite_file.write(path, _fill, passages)
 
 
 def _fill(db: sqlite3.Connection, passages: list[Passage]) -> None:
@@ -51,15 +49,12 @@ class PassageTable(Mapping):
 
     @classmethod
     def open(cls, path: Path) -> "PassageTable":
-        return cls(sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False))
+        return cls(sqlite_file.read_only(path))
 
     @classmethod
     def holding(cls, passages: list[Passage]) -> "PassageTable":
         """A table in memory: for generations written before the file existed (passages.jsonl)."""
-        db = sqlite3.connect(":memory:", check_same_thread=False)
-        with db:
-            _fill(db, passages)
-        return cls(db)
+        return cls(sqlite_file.in_memory(_fill, passages))
 
     def close(self) -> None:
         with self._lock:

@@ -4,13 +4,12 @@ from __future__ import annotations
 from conftest import CORPUS
 from kb import store
 from kb.document_table import DocumentTable, info_of
-from kb.documents import load_corpus
+from kb.documents import Document, load_corpus
 
 
 def test_documents_read_back_equal_and_texts_on_demand(tmp_path):
     documents, _ = load_corpus(CORPUS)
-    documents.append(documents[0].__class__(id="second", title="第二份", text="甲\n乙", date="2023-01-02",
-                                            heading_levels={1: 2}))
+    documents.append(Document(id="second", title="第二份", text="甲\n乙", date="2023-01-02", heading_levels={1: 2}))
     store.write_generation(tmp_path, {}, documents, [])
     table = DocumentTable(tmp_path / store.DOCUMENTS)
     try:
