@@ -22,9 +22,13 @@ _YEAR = re.compile(r"(?<!\d)(19[4-9]\d|20\d\d)(?!\d)")
 _REPORT_YEAR = re.compile(r"(?<!\d)(19[4-9]\d|20\d\d)年(?:的|度)?[^\d，,。；;？?！!]{0,6}报告")
 _REPORT_NAME = re.compile(_REPORT_YEAR.pattern + r"(?:中|里|说|提出|指出|显示)?")
 
-# 几 before any measure word or unit of kb/figures.py (几座, 几种, 几辆); not the ordinal 第几, nor 哪几 (which ones)
+# 几 before any measure word or unit of kb/figures.py (几座, 几种, 几辆); not the ordinal 第几, nor 哪几 (which
+# ones). 多 before a gradable adjective asks for a measure (多久, 多重, 多快的速度) when the adjective ends
+# the word (not 多重国籍, 多高校).
 _QUANTITY_WORDS = re.compile(r"多少|(?<![第哪])几(?:" + "|".join(re.escape(u) for u in UNITS) + r")|数量|总额|金额|规模|比例|"
-                             r"百分之几|多大|how many|how much|what percentage|what share|number of|amount of", re.I)
+                             r"百分之几|多大|多久|多长时间|多[长高重远快深宽厚](?=的|呢|啊|$|[^\u4e00-\u9fff])|"
+                             r"how many|how much|how long|how far|how old|what percentage|what share|number of|amount of",
+                             re.I)
 _DATE_WORDS = re.compile(r"什么时候|何时|哪一年|哪年|几月|哪天|日期|when\b|what year|what date", re.I)
 _IDENTIFIER_WORDS = re.compile(r"热线|电话|号码|编号|代码|邮编|hotline|phone|telephone|number to call|code\b", re.I)
 _PERSON_WORDS = re.compile(r"谁|哪位|who\b|whom\b", re.I)

@@ -69,6 +69,10 @@ def test_question_analysis():
     ("规格中有几种开机模式", "quantity", "种"),
     ("这是她的第几张专辑", "passage", None),  # an ordinal is not a count
     ("「Code Lyoko」唱片集共有多少首歌曲", "quantity", "首"),  # a Latin name in a Chinese question asks nothing
+    ("椰子猫平均有多重？", "quantity", None),  # 多 before a gradable adjective asks for a measure
+    ("飞机以多快的速度冲出跑道", "quantity", None),
+    ("签证最长可以停留多久", "quantity", None),
+    ("他为什么拥有多重国籍", "passage", None),  # 多重 inside a word is not a question
     ("妇女维权热线的号码是多少", "identifier", None),
     ("What is the code of the hotline?", "identifier", None),
 ])
