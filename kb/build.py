@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from kb import candidate_store, keyword, store, vectors
+from kb import candidate_store, keyword, lexicon, store, vectors
 from kb.config import Settings
 from kb.documents import Document, Skipped, load_corpus
 from kb.errors import EmptyCorpus
@@ -84,6 +84,8 @@ def build(settings: Settings, progress: bool = False) -> BuildReport:
             step_info |= _store_candidates(settings, gen, passages, previous, progress)
         if settings.backend == "milvus":
             step_info |= _milvus_collection(settings, gen, passages, {d.id: d.title for d in documents})
+        if settings.semantic:
+            step_info |= _write_lexicon(settings, gen, previous, progress)
         new_manifest = {"format": FORMAT_VERSION, "settings": fingerprint, "window": settings.window,
                         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                         "documents": new_docs, "passages": len(passages)} | step_info
@@ -136,6 +138,21 @@ def _store_candidates(settings: Settings, gen: Path, passages: list[Passage], pr
 
     old = previous / candidate_store.FOLDER if previous else None
     return {"candidates": candidate_store.build(gen / candidate_store.FOLDER, passages, embedder(settings), old, progress)}
+
+
+def _write_lexicon(settings: Settings, gen: Path, previous: Path | None, progress: bool) -> dict:
+    """Write `gen/lexicon` (kb/lexicon.py) from the words of the index just written."""
+    from kb.embeddings import embedder
+
+    if settings.backend == "milvus":
+        from kb.milvus import stored_frequencies
+
+        frequencies = stored_frequencies(gen)
+    else:
+        frequencies = keyword.document_frequencies(gen / "keyword")
+    old = previous / lexicon.FOLDER if previous else None
+    return {"lexicon": lexicon.build(gen / lexicon.FOLDER, lexicon.frequent_words(frequencies), embedder(settings),
+                                     old, progress)}
 
 
 def _passages(documents: list[Document], previous: Path | None, fresh: set[str], window: int,

@@ -100,6 +100,11 @@ def _finest_tokens(phrase: str) -> list[str]:
     return [t.text for t in tokens if (t.main and t.position not in parts) or not t.main]
 
 
+def document_frequencies(path: Path) -> dict[str, int]:
+    """Every word of the passages' text in the index at `path`, and how many passages hold it."""
+    return postings.Postings(path / postings.FOLDER, ["text"]).frequencies("text")
+
+
 class KeywordIndex:
     """An open whoosh index; `search` is safe to call from several threads."""
 
@@ -163,10 +168,10 @@ class KeywordIndex:
     def _bag_of_words(parsed: Query) -> WhooshQuery | None:
         """Every term in text, section or title; plus adjacent pairs of query words as phrases
         (a sequential-dependence model), so passages keeping the query's word order rank higher."""
-        if not parsed.terms:
+        if not parsed.searched_terms:
             return None
         # one flat Or: whoosh builds a union matcher per Or node, so nesting costs time
-        clauses = [Term(field, t, boost=boost) for t in parsed.terms for field, boost in FIELD_BOOSTS.items()]
+        clauses = [Term(field, t, boost=boost) for t in parsed.searched_terms for field, boost in FIELD_BOOSTS.items()]
         clauses += [Phrase("text", list(pair), slop=PAIR_SLOP, boost=PAIR_BOOST) for pair in parsed.pairs]
         query = Or(clauses)
         # whoosh's default union tree skips blocks by max score (WAND-like); in pure Python that
@@ -178,9 +183,9 @@ class KeywordIndex:
     def _rank_bag_of_words(self, parsed: Query, limit: int, doc_ids: set[str] | None = None) -> list[tuple[str, float]]:
         """What `_run(_bag_of_words(parsed))` returns, scored in numpy (kb/bm25.py): the same
         scores, except that pairs are only looked for among the PAIR_CANDIDATES best documents."""
-        if not parsed.terms:
+        if not parsed.searched_terms:
             return []
-        weighted = [(field, t, boost) for t in parsed.terms for field, boost in FIELD_BOOSTS.items()]
+        weighted = [(field, t, boost) for t in parsed.searched_terms for field, boost in FIELD_BOOSTS.items()]
         pairs = [Phrase("text", list(pair), slop=PAIR_SLOP, boost=PAIR_BOOST) for pair in parsed.pairs]
         with self._lock:
             scores = self._term_scores(weighted)

@@ -97,6 +97,11 @@ def build(settings: Settings, gen: Path, passages: list[Passage], vectors: np.nd
     return {"backend": "milvus", "collection": name}
 
 
+def stored_frequencies(gen: Path) -> dict[str, int]:
+    """The document-frequency table `build_collection` wrote for generation `gen`."""
+    return json.loads((gen / TERMS_FILE).read_text("utf-8"))["df"]
+
+
 def searched_text(passage: Passage, titles: dict[str, str]) -> str:
     """What BM25 reads for a passage: its document's title and its section, then its text, normalised,
     then its adjacent word pairs (pair_words). The default backend scores title and section as
@@ -173,7 +178,7 @@ class MilvusIndex:
         """(passage id, rank score) best first by BM25; quoted phrases must appear in the passage."""
         # the query's own terms (question words out, the glossary's Chinese for English words in),
         # as the default backend scores them; Milvus's jieba analyzer cuts them again
-        words = " ".join(query.terms + query.phrases + pair_words(query.pairs))
+        words = " ".join(query.searched_terms + query.phrases + pair_words(query.pairs))
         if doc_ids is not None and not doc_ids or not words.strip():
             return []
         fetch = limit * 4 if query.phrases else limit

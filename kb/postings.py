@@ -197,6 +197,13 @@ class Postings:
         begin, end = int(arrays["document_starts"][at]), int(arrays["document_starts"][at + 1])
         return arrays["document_codes"][begin:end], arrays["document_scores"][begin:end]
 
+    def frequencies(self, field: str) -> dict[str, int]:
+        """Every term of `field` and the number of documents it is in."""
+        arrays = self._fields[field]
+        spelling, spelled = np.asarray(arrays["spelling"]).tobytes(), np.asarray(arrays["spelled"])
+        counts = np.diff(np.asarray(arrays["starts"])).tolist()
+        return {spelling[spelled[i]:spelled[i + 1]].decode("utf-8"): counts[i] for i in range(len(counts))}
+
     def has_positions(self, field: str) -> bool:
         return "positions" in self._fields[field]
 

@@ -2,6 +2,7 @@
 semantic search, year filter, answer extraction, claim checks) reads the `Query` it returns."""
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -60,6 +61,12 @@ class Query:
     kind: str  # what an answer must be: quantity | date | person | identifier | passage
     unit_family: str | None = None  # the kind of unit a quantity question asks for (people, money …)
     unit: str | None = None  # the exact unit, where it says (个, 万元 → 元)
+    translations: tuple[str, ...] = ()  # an English query's words in the index's Chinese (kb/lexicon.py)
+
+    @cached_property
+    def searched_terms(self) -> list[str]:
+        """The terms keyword search looks for: its own, then the words its English was read as."""
+        return list(dict.fromkeys(self.terms + list(self.translations)))
 
     @cached_property
     def target(self) -> list[str]:
@@ -79,6 +86,12 @@ def parse_query(text: str, max_chars: int = 1000) -> Query:
                  terms=terms, phrases=phrases, pairs=pairs, years=years_in(normalized),
                  content=without_report_name(normalized), kind=question_kind(asking),
                  unit_family=family, unit=unit)
+
+
+def with_translations(query: Query, words: list[str]) -> Query:
+    """`query` with the Chinese words its English words were read as: searched for, and compared
+    with answer candidates, as its own words are."""
+    return dataclasses.replace(query, translations=tuple(words))
 
 
 def _asking_words(text: str) -> str:

@@ -90,7 +90,7 @@ def search(snapshot: Snapshot, query: Query, k: int = 10, mode: str = "hybrid", 
         hits += [h for h in ranked(snapshot, query, mode, depth, allowed) if h.passage_id not in seen]
     page = hits[offset:offset + k]
     # single characters (个, 年) would light up every line; marked only when nothing longer is asked
-    marked = [t for t in query.terms if len(t) > 1 or t.isdigit()] or query.terms
+    marked = [t for t in query.searched_terms if len(t) > 1 or t.isdigit()] or query.searched_terms
     for hit in page:
         hit.highlights = spans(hit.passage.text, marked, query.phrases)
     return Results(query, mode, page)
@@ -127,7 +127,9 @@ def keyword_weight(snapshot: Snapshot, query: Query) -> float:
 
 def term_share(snapshot: Snapshot, query: Query) -> float:
     """The share of the query's terms the keyword side can use: terms the index knows, and
-    English words the glossary translates (kb/glossary.py; the translations are terms too)."""
+    English words the glossary translates (kb/glossary.py; the translations are terms too). The
+    words kb/lexicon.py read an English query's words as are left out: they are the nearest
+    words, right or not, so the index always knows them."""
     terms = query.terms + query.phrases
     if not terms:
         return 0.0

@@ -45,7 +45,7 @@ def hit_dict(hit: Hit, snapshot: Snapshot) -> dict:
 
 
 def results_dict(results: Results, snapshot: Snapshot) -> dict:
-    return {"query": results.query.text, "mode": results.mode, "terms": results.query.terms,
+    return {"query": results.query.text, "mode": results.mode, "terms": results.query.searched_terms,
             "results": [hit_dict(h, snapshot) for h in results.hits]}
 
 

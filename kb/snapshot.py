@@ -14,7 +14,8 @@ from kb.document_table import DocumentTable
 from kb.documents import Document
 from kb.normalize import normalize
 from kb.passages import Passage
-from kb.query import Query, parse_query, title_years
+from kb.lexicon import Lexicon, english_words, stop_words
+from kb.query import Query, parse_query, title_years, with_translations
 from kb.search import Filter, Results, search
 from kb.candidate_store import CandidateStore
 from kb.candidates import Candidate, candidates_of
@@ -106,6 +107,8 @@ class Snapshot:
         pos_tagger()
         if self.vectors is not None:
             query_vector(self.settings.model, self.settings.cache, "预热")
+        if self.lexicon is not None:
+            stop_words()
 
     def document(self, doc_id: str) -> Document | None:
         """A whole document, its text included (read from the generation's file, recent ones kept)."""
@@ -148,8 +151,18 @@ class Snapshot:
         return text_vectors(self.settings.model, self.settings.cache, texts)
 
     def parse(self, text: str) -> Query:
-        """A question or claim read once, under this index's length limit."""
-        return parse_query(text, self.settings.max_query_chars)
+        """A question or claim read once, under this index's length limit; an English one also in
+        the corpus's words, where the generation has a lexicon (kb/lexicon.py)."""
+        query = parse_query(text, self.settings.max_query_chars)
+        if query.language == "en" and self.lexicon is not None:
+            query = with_translations(query, self.lexicon.translate(english_words(query.text)))
+        return query
+
+    @cached_property
+    def lexicon(self) -> Lexicon | None:
+        """The generation's cross-lingual lexicon; None without one or without semantic search
+        (it needs the model)."""
+        return Lexicon.open(self.generation, self.text_vectors) if self.vectors is not None else None
 
     def search(self, query: Query | str, k: int = 10, mode: str = "hybrid", offset: int = 0,
                where: Filter = Filter()) -> Results:

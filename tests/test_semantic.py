@@ -101,6 +101,8 @@ def test_a_rebuild_embeds_only_changed_passages(tmp_path, semantic_settings, sna
     assert snap.manifest["vectors"] == {"embedded": 1, "reused": 4, "ann": False}
     # the changed sentence (its own local context) is the one candidate text embedded again
     assert snap.manifest["candidates"]["embedded"] == 1 and snap.manifest["candidates"]["reused"] >= 4
+    # the one new word of the corpus (65 is a number, 65个 none) is the lexicon's only change
+    assert snap.manifest["lexicon"]["embedded"] == 0 and snap.manifest["lexicon"]["reused"] == snap.manifest["lexicon"]["words"]
     top = snap.search("美丽庭院", k=1, mode="semantic").hits[0]
     assert top.passage.text == "创建美丽庭院示范村65个。"
 

@@ -1,0 +1,87 @@
+"""A cross-lingual lexicon of one index generation: the corpus's own Chinese words, embedded by the
+generation's model, so that each content word of an English question is read as the Chinese word
+nearest to it (population → 人口, defense → 防守). Keyword search and the answer features
+(kb/features.py) then see an English question in the words of the text, with nothing hand-written
+(kb/glossary.py still serves keyword-only generations, which have no model).
+
+    gen-…/lexicon/words.json    the words, most frequent first (at most MAX_WORDS)
+    gen-…/lexicon/vectors.npy   float32, one unit row per word (passage side of the model)
+    gen-…/lexicon/meta.json     model and the rows' text hashes (the next build reuses them)
+
+Written by `kb build` for generations with vectors; the measured effect is in docs/benchmarks.md.
+"""
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from kb import vectors
+from kb.tokenizer import tokenize
+
+FOLDER = "lexicon"
+# The most frequent words of the corpus: a word met in fewer passages than the 50,000th is rarely
+# what an English question is about, and each row is 1.5 kB of memory map (not tuned).
+MAX_WORDS = 50_000
+_CHINESE_WORD = re.compile(r"^[\u4e00-\u9fff]{2,}$")  # single characters are too ambiguous to translate to
+
+
+@lru_cache(maxsize=1)
+def stop_words() -> frozenset[str]:
+    """scikit-learn's English stop words (imported on first use: scikit-learn takes a second to load)."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS)
+
+
+def english_words(text: str) -> list[str]:
+    """The content words of an English text, lower-cased: stop words and words of one or two
+    letters out (numbers are matched by keyword search as they are)."""
+    stop = stop_words()
+    return list(dict.fromkeys(t.text for t in tokenize(text)
+                              if t.text.isascii() and t.text.isalpha() and len(t.text) > 2 and t.text not in stop))
+
+
+def frequent_words(frequencies: dict[str, int]) -> list[str]:
+    """The Chinese words of a word → document-frequency table, most frequent first, at most MAX_WORDS."""
+    words = [w for w in frequencies if _CHINESE_WORD.match(w)]
+    words.sort(key=lambda w: (-frequencies[w], w))
+    return words[:MAX_WORDS]
+
+
+def build(folder: Path, words: list[str], embedder, previous: Path | None, progress: bool = False) -> dict:
+    """Write the lexicon of `words` into `folder`, reusing the rows of `previous` by text hash."""
+    old = json.loads((previous / "meta.json").read_text("utf-8")) if previous and (previous / "meta.json").exists() else None
+    usable = old is not None and old.get("model") == embedder.name
+    old_matrix = np.load(previous / "vectors.npy", mmap_mode="r") if usable else None
+    matrix, hashes, embedded, reused = vectors.reusing(words, embedder, old["hashes"] if usable else [], old_matrix,
+                                                       np.float32, progress)
+    folder.mkdir(parents=True)
+    np.save(folder / "vectors.npy", matrix)
+    (folder / "words.json").write_text(json.dumps(words, ensure_ascii=False), "utf-8")
+    (folder / "meta.json").write_text(json.dumps({"model": embedder.name, "hashes": hashes}), "utf-8")
+    return {"words": len(words), "embedded": embedded, "reused": reused}
+
+
+class Lexicon:
+    """An open lexicon; `translate` is safe to call from several threads (it only reads)."""
+
+    def __init__(self, folder: Path, embed):
+        self.words = json.loads((folder / "words.json").read_text("utf-8"))
+        self._matrix = np.load(folder / "vectors.npy", mmap_mode="r")
+        self._embed = embed  # texts → unit rows on the passage side of the model the rows came from
+
+    @classmethod
+    def open(cls, generation: Path, embed) -> "Lexicon | None":
+        folder = generation / FOLDER
+        return cls(folder, embed) if (folder / "words.json").exists() else None
+
+    def translate(self, words: list[str]) -> list[str]:
+        """The nearest Chinese word of each English word, in order, each once."""
+        if not words or not self.words:
+            return []
+        nearest = np.argmax(np.asarray(self._embed(words), dtype=np.float32) @ self._matrix.T, axis=1)
+        return list(dict.fromkeys(self.words[i] for i in nearest))
