@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass, field
 
 from kb.answer_model import answer_model
-from kb.candidates import Candidate
-from kb.features import Coverage, candidates_and_rows, words_of
+from kb.candidates import Candidate, within
+from kb.features import Coverage, candidates_and_rows, question_words
 from kb.figures import Figure, clauses, compatible, parse_quantities
 from kb.query import Query
 from kb.search import Hit
@@ -114,8 +114,7 @@ def ask(snapshot: Snapshot, question: Query | str, mode: str = "hybrid") -> Answ
                       note="not found in the corpus; the closest passages are listed")
     ranked = [c for _, c in sorted(zip(scores, candidates), key=lambda sc: -sc[0])]
     chosen = ranked[0]
-    typed = [c for c in ranked if c.kind == query.kind and c.sentence_start == chosen.sentence_start
-             and c.passage_id == chosen.passage_id]
+    typed = [c for c in ranked if c.kind == query.kind and within(c, chosen)]
     if query.kind == "quantity" and typed:
         answer = _figure_answer(snapshot, query, [c for c in ranked if c.kind == "quantity"], typed[0])
     elif typed:
@@ -217,7 +216,7 @@ def _as_question(text: str, quantity) -> str:
 
 def _verify_text(snapshot: Snapshot, query: Query, hits: list[Hit], verdict: Verdict) -> Verdict:
     """A claim with no figure: supported only when one sentence covers nearly all its words."""
-    coverage = Coverage(words_of(query.content), snapshot.keyword.idf)
+    coverage = Coverage(question_words(query), snapshot.keyword.idf)
     for hit in hits[:3]:
         for start, end in sentence_spans(hit.passage.text):
             if coverage(hit.passage.text[start:end]) >= 0.9:

@@ -39,6 +39,12 @@ class Candidate:
     rows: tuple[int, int] | None = None  # local context's and sentence's rows in the stored vectors (kb/candidate_store.py)
 
 
+def within(c: Candidate, around: Candidate) -> bool:
+    """Whether `c` stands in the sentence of `around`: a sentence candidate ends at a semicolon,
+    a figure's sentence does not (sentence_around), so spans are compared, not starts."""
+    return c.passage_id == around.passage_id and around.sentence_start <= c.start and c.end <= around.sentence_end
+
+
 def candidates_of(passage: Passage, figures: list[Figure]) -> list[Candidate]:
     """Every candidate of `passage`; `figures` are its figures from the figure table."""
     text, base = passage.text, passage.start

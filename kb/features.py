@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kb.candidates import Candidate
+from kb.candidates import Candidate, within
 from kb.normalize import normalize
 from kb.query import QUERY_STOPWORDS, Query
 from kb.search import KIND_WEIGHT
@@ -36,6 +36,12 @@ _TOTAL = re.compile(r"现有|共有|共计|总共|累计|总数|总计|总量|�
 def words_of(text: str) -> list[str]:
     """The content words of a question: main tokens, question words out, English lower-cased."""
     return list(dict.fromkeys(t.text.lower() for t in tokenize(text) if t.main and t.text not in QUERY_STOPWORDS))
+
+
+def question_words(query: Query) -> list[str]:
+    """The words of a question a text is searched for: its own, and for an English question the
+    Chinese words they were read as (kb/lexicon.py)."""
+    return list(dict.fromkeys(words_of(query.content) + list(query.translations)))
 
 
 class Coverage:
@@ -87,7 +93,7 @@ class Question:
 
 
 def question_pairs(query: Query) -> set[str]:
-    content = query.content
+    content = " ".join((query.content,) + query.translations)
     for word in QUERY_STOPWORDS:
         content = content.replace(word, " ")
     return bigrams(content)
@@ -97,14 +103,14 @@ def feature_rows(question: Question, candidates: list[Candidate], ranks: dict[st
                  passages: dict[str, str], cosines: dict[str, float], passage_cosines: dict[str, float]) -> np.ndarray:
     """One row of NAMES per candidate. `ranks` and `passages` by passage id (fused rank, text);
     `cosines` by text (local or sentence), `passage_cosines` by passage id."""
-    wanted_sentences = {c.sentence_start for c in candidates if c.kind == question.query.kind}
-    base = np.asarray([_base_row(question, c, ranks, passages, cosines, passage_cosines, wanted_sentences)
+    wanted = [c for c in candidates if c.kind == question.query.kind]
+    base = np.asarray([_base_row(question, c, ranks, passages, cosines, passage_cosines, wanted)
                        for c in candidates], dtype=np.float32).reshape(len(candidates), len(BASE))
     gapped = base[:, [BASE.index(name) for name in GAPPED]]
     return np.hstack([base, gapped - gapped.max(axis=0, initial=-np.inf)]) if len(base) else np.zeros((0, len(NAMES)))
 
 
-def _base_row(question: Question, c: Candidate, ranks, passages, cosines, passage_cosines, wanted_sentences) -> list:
+def _base_row(question: Question, c: Candidate, ranks, passages, cosines, passage_cosines, wanted) -> list:
     query, figure = question.query, c.figure
     cs = cosines.get(c.sentence, 0.0)
     cl = cosines.get(c.local, cs)
@@ -118,7 +124,7 @@ def _base_row(question: Question, c: Candidate, ranks, passages, cosines, passag
         question.words(passages[c.passage_id]), question.bigram_share(c.local), question.bigram_share(c.sentence),
         cl, cs, passage_cosines.get(c.passage_id, 0.0), 1.0 / ranks[c.passage_id],
         en, en * cl, en * cs, float(c.kind == query.kind), float(c.kind == "sentence"),
-        float(c.kind == "sentence" and c.sentence_start in wanted_sentences),
+        float(c.kind == "sentence" and any(within(w, c) for w in wanted)),
         float(family_given and figure.family == query.unit_family),
         float(family_given and figure.family != query.unit_family),
         float(bool(query.unit and figure and figure.unit == query.unit)),
@@ -144,7 +150,7 @@ def candidates_and_rows(snapshot, query: Query, hits: list) -> tuple[list[Candid
     top = hits[:CANDIDATE_DEPTH]
     candidates = [c for hit in top for c in snapshot.candidates(hit.passage) if c.kind in (query.kind, "sentence")]
     target = query.target
-    question = Question(query, Coverage(words_of(query.content), snapshot.keyword.idf),
+    question = Question(query, Coverage(question_words(query), snapshot.keyword.idf),
                         Coverage(target, snapshot.keyword.idf), cue(query.normalized), snapshot.question_vector(query),
                         question_pairs(query))
     cosines: dict[str, float] = {}

@@ -1,7 +1,7 @@
 """Answer candidates (kb/candidates.py) on real sentences of the review."""
 import pytest
 
-from kb.candidates import candidates_of
+from kb.candidates import candidates_of, within
 from kb.figures import figures_of
 from kb.passages import Passage
 
@@ -61,3 +61,16 @@ def test_a_date_as_written(report_text, sentence, date):
     _, found = _candidates(report_text, sentence)
     assert _one(found, "date", date).sentence == sentence
     assert not [c for c in found if c.kind == "quantity"]
+
+
+def test_a_figure_stands_in_the_part_of_a_sentence_that_holds_it(report_text):
+    """Sentence candidates end at a semicolon; a figure's own sentence does not. A sentence chosen
+    as the answer offers the figures inside it, not those of the other parts."""
+    start = report_text.index("深化与三大主流媒体的合作互动")
+    sentence = report_text[start:report_text.index("。", report_text.index("短视频60条；")) + 1]
+    _, found = _candidates(report_text, sentence)
+    figure = _one(found, "quantity", "60条")
+    parts = [c for c in found if c.kind == "sentence"]
+    assert [p.text[-3:] for p in parts] == ["0条；", "访谈；", "新闻。"]
+    assert [within(figure, p) for p in parts] == [True, False, False]
+    assert within(figure, figure) and figure.sentence == sentence
