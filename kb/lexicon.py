@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from kb import vectors
+from kb import store, vectors
 from kb.tokenizer import tokenize
 
-FOLDER = "lexicon"
+FOLDER = store.LEXICON
 # The most frequent words of the corpus: a word met in fewer passages than the 50,000th is rarely
 # what an English question is about, and each row is 1.5 kB of memory map (not tuned).
 MAX_WORDS = 50_000

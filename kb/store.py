@@ -30,6 +30,7 @@ from kb.passages import Passage
 CURRENT = "CURRENT"
 PARTIAL = ".partial"
 DOCUMENTS = "documents.jsonl"
+LEXICON = "lexicon"  # the folder kb/lexicon.py writes in a generation with vectors
 
 
 def current_generation(index_dir: Path) -> Path | None:
@@ -117,8 +118,12 @@ def write_generation(gen: Path, manifest: dict, documents: list[Document], passa
 
 def complete(gen: Path) -> bool:
     """Whether `gen` has every file a build now writes: one written before the passage or figure
-    files existed still serves (they are found in memory when it opens) but is rebuilt by the next build."""
-    return all((gen / name).exists() for name in (DOCUMENTS, passage_table.FILE, figure_table.FILE))
+    files (or, with vectors, the lexicon) existed still serves (they are found in memory when it
+    opens; English questions go without the lexicon) but is rebuilt by the next build."""
+    names = [DOCUMENTS, passage_table.FILE, figure_table.FILE]
+    if "model" in read_manifest(gen):
+        names.append(LEXICON + "/words.json")
+    return all((gen / name).exists() for name in names)
 
 
 def read_manifest(gen: Path) -> dict:

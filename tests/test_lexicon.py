@@ -1,10 +1,15 @@
 """The cross-lingual lexicon (kb/lexicon.py): an English question read in the corpus's own words."""
 from __future__ import annotations
 
+import shutil
+
 from kb import lexicon
+from kb.build import build
+from kb.config import Settings
 from kb.features import question_words
 from kb.query import parse_query
 from kb.search import term_share
+from kb.snapshot import Snapshot
 
 
 def test_english_words_are_the_content_words():
@@ -46,3 +51,22 @@ def test_chinese_questions_and_keyword_only_indexes_are_not_translated(snapshot,
     assert snapshot.parse("全市有多少名巾帼志愿者").translations == ()
     assert keyword_snapshot.lexicon is None
     assert keyword_snapshot.parse("How many volunteers took part?").translations == ()
+
+
+def test_a_generation_with_vectors_but_no_lexicon_serves_and_is_rebuilt_once(tmp_path, semantic_settings, snapshot):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("甲\n全市妇女之家1019个，巾帼志愿者3万人。\n", "utf-8")
+    settings = Settings(index=tmp_path / "index", corpus=corpus, cache=semantic_settings.cache)
+    first = build(settings)
+    shutil.rmtree(settings.index / first.generation / lexicon.FOLDER)
+    old = Snapshot(settings)
+    assert old.lexicon is None and old.parse("How many volunteers?").translations == ()
+    assert old.search("How many volunteers?", k=1).hits  # still serves
+    old.close()
+    second = build(settings)
+    assert not second.up_to_date
+    snap = Snapshot(settings)
+    assert snap.manifest["vectors"]["embedded"] == 0 and "志愿者" in snap.parse("How many volunteers?").translations
+    snap.close()
+    assert build(settings).up_to_date
