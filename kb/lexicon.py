@@ -73,6 +73,7 @@ class Lexicon:
         self.words = json.loads((folder / "words.json").read_text("utf-8"))
         self._matrix = np.load(folder / "vectors.npy", mmap_mode="r")
         self._embed = embed  # texts → unit rows on the passage side of the model the rows came from
+        vectors.one_blas_thread()  # idle BLAS threads after the product would slow the next encoding
 
     @classmethod
     def open(cls, generation: Path, embed) -> "Lexicon | None":
