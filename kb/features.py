@@ -27,6 +27,7 @@ GAPPED = ("kw_local", "kw_near", "kw_sentence", "kw_passage", "bigram_sentence",
 NAMES = BASE + tuple(f"{name}_gap" for name in GAPPED)
 NEAR = 12  # characters either side of a candidate that count as its neighbourhood (kw_near; not tuned)
 _HAN_PAIR = re.compile(r"(?=([\u4e00-\u9fff]{2}))")
+_LONGEST_FIRST = sorted(QUERY_STOPWORDS, key=lambda word: (-len(word), word))
 # A figure newly added in a year and the total that exists are different answers; these cue words
 # say which one a clause (or a question) is about.
 _INCREMENT = re.compile(r"新增|新建|新创建|新培育|新设|新开|新发展|新招|新认定|增加|增长|提高|提升|净增")
@@ -94,7 +95,7 @@ class Question:
 
 def question_pairs(query: Query) -> set[str]:
     content = " ".join((query.content,) + query.translations)
-    for word in QUERY_STOPWORDS:
+    for word in _LONGEST_FIRST:  # 哪些 before 哪: otherwise 些 would stay, and the set's order vary by process
         content = content.replace(word, " ")
     return bigrams(content)
 
