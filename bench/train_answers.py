@@ -220,17 +220,30 @@ def question_rows(data: dict, scores: np.ndarray) -> np.ndarray:
 
 
 def fit_answerability(data: dict, qrows: np.ndarray) -> dict:
-    """Logistic regression: does the index hold the question's context? Train questions only."""
+    """Logistic regression per question language: does the index hold the question's context?
+    Train questions of that language only (Chinese: CMRC; English: XQuAD-English)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
     info = data["info"]
-    mask = np.array([q["part"] == "train" and q["set"] in TRAIN_SETS and q["n"] > 0 for q in info])
     labels = np.array([q["answerable"] for q in info])
-    scaler = StandardScaler().fit(qrows[mask])
-    model = LogisticRegression(C=1.0, max_iter=5000).fit(scaler.transform(qrows[mask]), labels[mask])
-    return {"mean": scaler.mean_.round(6).tolist(), "scale": scaler.scale_.round(6).tolist(),
-            "coef": model.coef_[0].round(6).tolist(), "intercept": round(float(model.intercept_[0]), 6)}
+    out = {}
+    for language in ("zh", "en"):
+        mask = np.array([q["part"] == "train" and q["set"] in TRAIN_SETS and q["n"] > 0 and q["language"] == language
+                         for q in info])
+        scaler = StandardScaler().fit(qrows[mask])
+        model = LogisticRegression(C=1.0, max_iter=5000).fit(scaler.transform(qrows[mask]), labels[mask])
+        out[language] = {"mean": scaler.mean_.round(6).tolist(), "scale": scaler.scale_.round(6).tolist(),
+                         "coef": model.coef_[0].round(6).tolist(), "intercept": round(float(model.intercept_[0]), 6)}
+    return out
+
+
+def chances_of(data: dict, answerability: dict, qrows: np.ndarray) -> np.ndarray:
+    """Each question's answerability, by the model of its language."""
+    from kb.answer_model import Linear
+
+    by_language = {language: 1 / (1 + np.exp(-Linear.from_dict(part)(qrows))) for language, part in answerability.items()}
+    return np.array([by_language[q["language"]][i] for i, q in enumerate(data["info"])])
 
 
 def choose_thresholds(data: dict, chances: np.ndarray) -> dict[str, float]:
@@ -260,7 +273,7 @@ def variant(data: dict, zeroed: tuple[str, ...]) -> dict:
     scores = Linear.from_dict(chooser)(data["rows"])
     qrows = question_rows(data, scores)
     answerability = fit_answerability(data, qrows)
-    chances = 1 / (1 + np.exp(-Linear.from_dict(answerability)(qrows)))
+    chances = chances_of(data, answerability, qrows)
     saved = {"features": list(NAMES), "question_features": list(QUESTION_NAMES), "chooser": chooser,
              "answerability": answerability,
              "thresholds": choose_thresholds(data, chances)}
@@ -306,7 +319,7 @@ def simulate(data: dict, saved: dict) -> dict:
         rows = data["rows"][start:start + q["n"]]
         start += q["n"]
         scores = model.scores(rows)
-        found = q["n"] > 0 and model.answerable(rows, scores) >= model.threshold(q["language"])
+        found = q["n"] > 0 and model.answerable(rows, scores, q["language"]) >= model.threshold(q["language"])
         row = table.setdefault(f"{q['set']}/{q['part']}", {"answerable": 0, "cited": 0, "cited_without_threshold": 0,
                                                              "unanswerable": 0, "refused": 0})
         if q["answerable"]:

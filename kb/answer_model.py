@@ -3,10 +3,11 @@ kb/data/answer_model.json. Two linear models over kb/features.py's features:
 
 - the chooser scores each candidate of a question; the best one answers (trained listwise: a
   softmax over each question's candidates, so that scores compare candidates of one question);
-- the answerability model reads the question's best scores and gives the calibrated probability
-  that the corpus holds the answer at all; below the threshold for the question's language
-  (chosen on held-out data to refuse 90% of questions whose context is absent) `kb ask` says
-  "not found".
+- the answerability model, one per question language (an English question's word overlap with
+  Chinese text means less than a Chinese one's), reads the question's best scores and gives the
+  calibrated probability that the corpus holds the answer at all; below the threshold for the
+  question's language (chosen on held-out data to refuse 90% of questions whose context is
+  absent) `kb ask` says "not found".
 
 Two variants of both: one for generations with vectors, one trained without the cosine features
 for keyword-only generations."""
@@ -47,18 +48,19 @@ class Linear:
 @dataclass(frozen=True)
 class AnswerModel:
     chooser: Linear
-    answerability: Linear
+    answerability: dict[str, Linear]  # by question language
     thresholds: dict[str, float]  # by question language: below this probability, "not found"
 
     def scores(self, rows: np.ndarray) -> np.ndarray:
         """A score per candidate row; only their order within one question means anything."""
         return self.chooser(rows) if len(rows) else np.zeros(0)
 
-    def answerable(self, rows: np.ndarray, scores: np.ndarray) -> float:
+    def answerable(self, rows: np.ndarray, scores: np.ndarray, language: str) -> float:
         """P(the corpus holds the answer), from the question's candidates and their scores."""
         if not len(rows):
             return 0.0
-        return float(1.0 / (1.0 + np.exp(-self.answerability(question_row(rows, scores)[None, :])[0])))
+        model = self.answerability.get(language) or self.answerability["zh"]
+        return float(1.0 / (1.0 + np.exp(-model(question_row(rows, scores)[None, :])[0])))
 
     def threshold(self, language: str) -> float:
         return self.thresholds.get(language, max(self.thresholds.values()))
@@ -69,7 +71,8 @@ class AnswerModel:
             if tuple(data.get(key, ())) != names:
                 raise ModelError(f"the answer model was trained on {key} {tuple(data.get(key, ()))}, kb computes "
                                  f"{names}: run bench/train_answers.py to retrain it")
-        return cls(Linear.from_dict(data["chooser"]), Linear.from_dict(data["answerability"]),
+        return cls(Linear.from_dict(data["chooser"]),
+                   {language: Linear.from_dict(part) for language, part in data["answerability"].items()},
                    {k: float(v) for k, v in data["thresholds"].items()})
 
 

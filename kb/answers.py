@@ -108,7 +108,7 @@ def ask(snapshot: Snapshot, question: Query | str, mode: str = "hybrid") -> Answ
     candidates, rows, vectors = candidates_and_rows(snapshot, query, hits)
     model = answer_model(vectors)
     scores = model.scores(rows)
-    confidence = round(model.answerable(rows, scores), 3)
+    confidence = round(model.answerable(rows, scores, query.language), 3)
     if not candidates or confidence < model.threshold(query.language):
         return Answer(query.text, query.kind, False, "", confidence=confidence, passages=hits[:5],
                       note="not found in the corpus; the closest passages are listed")
@@ -195,7 +195,7 @@ def _matching_figures(snapshot: Snapshot, query: Query, quantity, hits: list[Hit
     candidates, rows, vectors = candidates_and_rows(snapshot, asked, hits)
     model = answer_model(vectors)
     scores = model.scores(rows)
-    if not candidates or model.answerable(rows, scores) < model.threshold(query.language):
+    if not candidates or model.answerable(rows, scores, query.language) < model.threshold(query.language):
         return []
     figures = [(score, c.figure) for score, c in zip(scores, candidates)
                if c.kind == "quantity" and c.figure.family == quantity.family]

@@ -28,7 +28,7 @@ def test_both_variants_load_score_and_give_a_probability():
         model = answer_model(vectors)
         scores = model.scores(rows)
         assert scores.shape == (3,) and scores[1] > scores[0]
-        assert 0 < model.answerable(rows, scores) < 1
+        assert 0 < model.answerable(rows, scores, "zh") < 1 and 0 < model.answerable(rows, scores, "en") < 1
         assert 0 < model.threshold("zh") < 1 and 0 < model.threshold("en") < 1
 
 
