@@ -132,7 +132,7 @@ def features_of_set(name: str, workdir: Path) -> dict:
             groups.append(len(info))
             cited = c.figure.clause if c.figure else c.sentence  # what `kb ask` shows as its evidence
             described.append([c.kind, c.text, answerable and doc_id == item["doc_id"] and _accepted(cited, item["span_texts"]),
-                              f"{c.passage_id}@{c.sentence_start}", c.start, c.end])
+                              f"{c.passage_id}@{c.sentence_start}"])
         info.append({"set": name, "part": part, "answerable": answerable, "language": language, "question": query.text,
                      "kind": query.kind, "golds": item["span_texts"], "n": len(candidates), "candidates": described})
         if number % 200 == 0:

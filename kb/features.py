@@ -104,7 +104,10 @@ def feature_rows(question: Question, candidates: list[Candidate], ranks: dict[st
                  passages: dict[str, str], cosines: dict[str, float], passage_cosines: dict[str, float]) -> np.ndarray:
     """One row of NAMES per candidate. `ranks` and `passages` by passage id (fused rank, text);
     `cosines` by text (local or sentence), `passage_cosines` by passage id."""
-    wanted = [c for c in candidates if c.kind == question.query.kind]
+    wanted: dict[str, list[Candidate]] = {}  # by passage: a sentence is only compared with its own passage's
+    for c in candidates:
+        if c.kind == question.query.kind:
+            wanted.setdefault(c.passage_id, []).append(c)
     base = np.asarray([_base_row(question, c, ranks, passages, cosines, passage_cosines, wanted)
                        for c in candidates], dtype=np.float32).reshape(len(candidates), len(BASE))
     gapped = base[:, [BASE.index(name) for name in GAPPED]]
@@ -125,7 +128,7 @@ def _base_row(question: Question, c: Candidate, ranks, passages, cosines, passag
         question.words(passages[c.passage_id]), question.bigram_share(c.local), question.bigram_share(c.sentence),
         cl, cs, passage_cosines.get(c.passage_id, 0.0), 1.0 / ranks[c.passage_id],
         en, en * cl, en * cs, float(c.kind == query.kind), float(c.kind == "sentence"),
-        float(c.kind == "sentence" and any(within(w, c) for w in wanted)),
+        float(c.kind == "sentence" and any(within(w, c) for w in wanted.get(c.passage_id, ()))),
         float(family_given and figure.family == query.unit_family),
         float(family_given and figure.family != query.unit_family),
         float(bool(query.unit and figure and figure.unit == query.unit)),
