@@ -15,7 +15,7 @@ from kb.documents import Document
 from kb.normalize import normalize
 from kb.passages import Passage
 from kb.lexicon import Lexicon, english_words, stop_words
-from kb.query import Query, parse_query, title_years, with_translations
+from kb.query import Query, parse_query, report_years, with_translations
 from kb.search import Filter, Results, search
 from kb.candidate_store import CandidateStore
 from kb.candidates import Candidate, candidates_of
@@ -178,9 +178,8 @@ class Snapshot:
 
     @cached_property
     def document_years(self) -> dict[str, set[str]]:
-        """The years each document is about: those in its title, and its publication year."""
-        return {d.id: title_years(d.title) | ({d.date[:4]} if d.date[:4].isdigit() else set())
-                for d in self.documents.values()}
+        """The years each report is about (kb/query.py `report_years`)."""
+        return report_years(list(self.documents.values()))
 
     def documents_of_years(self, years: set[str], allowed: set[str] | None) -> set[str]:
         """Documents about any of `years` (within `allowed`); empty when the question names no

@@ -12,7 +12,8 @@ from conftest import CORPUS, DATA, opened
 from kb.config import Settings
 from kb.answers import ask
 from kb.build import build
-from kb.query import without_report_name, years_in
+from kb.documents import Document
+from kb.query import report_years, without_report_name, years_in
 
 REPORTS = DATA / "gov-work-reports" / "government_work_reports.jsonl"
 
@@ -45,6 +46,17 @@ def test_a_report_named_by_its_year_is_the_only_year_that_filters():
     assert years_in("2024年城镇新增就业目标") == {"2024"}
     assert years_in("2023年和2024年的粮食产量") == {"2023", "2024"}
     assert "报告" not in without_report_name("2024年政府工作报告说上一年粮食产量是多少")
+
+
+def test_only_reports_are_about_a_year():
+    """A dated report, or an edition of a series, is about its years; an undated article whose
+    title holds a year (as in an encyclopedia) is not, so a question naming the year is not
+    confined to it."""
+    docs = [Document("review", "见证——佛山妇联的2022年", "", date="2023-01-21"),
+            Document("gd-2023", "2023年广东省政府工作报告", ""), Document("gd-2024", "2024年广东省政府工作报告", ""),
+            Document("election", "2009年马其顿总统选举", ""), Document("pageant", "香港小姐竞选", "")]
+    assert report_years(docs) == {"review": {"2022", "2023"}, "gd-2023": {"2023"}, "gd-2024": {"2024"},
+                                  "election": set(), "pageant": set()}
 
 
 def test_year_words_rank_that_years_report_first(reports):
