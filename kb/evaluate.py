@@ -144,10 +144,14 @@ def evaluate(snapshot: Snapshot, path: Path, mode: str = "hybrid") -> tuple[list
 
 
 def is_figure(answer: str) -> bool:
-    """A gold answer that is a figure: digits or a Chinese numeral followed by a unit."""
+    """A gold answer that is a figure: digits or a Chinese numeral followed by a unit, with its
+    qualifiers (约200名, 4,308宗, 两类) and nothing else. A phrase or sentence that holds a figure
+    (育有3名子女, 据统计…票房收益大约是10.2亿美金。) is not one: no figure answer can match it exactly."""
     from kb.figures import parse_quantities
 
-    return bool(parse_quantities(answer))
+    gold = _squash(normalize(answer)).rstrip("。.，,；;")
+    found = parse_quantities(gold)
+    return len(found) == 1 and (found[0].start, found[0].end) == (0, len(gold))
 
 
 def _same(a: str, b: str) -> bool:
@@ -163,7 +167,6 @@ def _accepted(text: str, answers: list[str]) -> bool:
 def answer_type(answers: list[str]) -> str:
     """The kind of answer a gold answer is: quantity, date, identifier, person or passage."""
     from kb.candidates import IDENTIFIER
-    from kb.figures import parse_quantities
     from kb.textspans import DATE
     from kb.tokenizer import pos_tagger
 
@@ -172,7 +175,7 @@ def answer_type(answers: list[str]) -> str:
         return "identifier"
     if DATE.fullmatch(gold):
         return "date"
-    if parse_quantities(gold):
+    if is_figure(gold):
         return "quantity"
     words = list(pos_tagger().cut(gold))
     if words and all(w.flag == "nr" for w in words):

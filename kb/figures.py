@@ -17,7 +17,9 @@ from kb.textspans import DATE
 # Longest first, so 人次 wins over 人 and 万元 over 元.
 UNITS = sorted("""人次 场次 万元 亿元 千元 周年 个百分点 百分点 万人次 万人 万户 万份 万个 万名
 个 名 人 场 支 篇 条 户 间 家 项 件 宗 次 份 元 所 处 批 位 套 期 本 部 台 辆 座 栋 张 册 节 门 类 种 群
-对 天 岁 届 轮 起 例 封 首 幅 组 片 块 吨 斤 公斤 千克 公里 亩 平方米 万平方米 立方米 千瓦 美元 %""".split(), key=len, reverse=True)
+对 天 岁 届 轮 起 例 封 首 幅 组 片 块 吨 斤 公斤 千克 公里 亩 平方米 万平方米 立方米 千瓦 美元 %
+个月 小时 分钟 秒 周 米 厘米 毫米 千米 克 公顷 平方公里 平方千米 欧元 英镑 日元 港元 加元 澳元
+新台币 美金 倍 层 集 章 卷 颗 只 头 匹 架 艘 株 棵 枚""".split(), key=len, reverse=True)
 FAMILIES = {
     "people": {"人", "名", "人次", "位", "万人", "万人次"},
     "sessions": {"场", "场次", "次", "期", "届", "轮"},
@@ -34,7 +36,8 @@ UNIT_MAGNITUDE = {"万元": ("元", 10**4), "亿元": ("元", 10**8), "千元": 
                    "万人次": ("人次", 10**4), "万户": ("户", 10**4), "万份": ("份", 10**4), "万个": ("个", 10**4),
                    "万名": ("名", 10**4), "万平方米": ("平方米", 10**4)}
 _QUANTITY = re.compile(
-    rf"(?P<pre>{_PRE})?(?P<num>{_ARABIC}|{_CHINESE})(?P<mag>万亿|千万|百万|万|亿|千)?(?P<post>多|余)?"
+    rf"(?P<pre>{_PRE})?(?P<num>{_ARABIC}|{_CHINESE})(?P<mag>万亿|千万|百万|万|亿|千)?"
+    r"(?P<rest>(?<=亿)\d{1,4}(?:\.\d+)?[万千]|(?<=万)\d千)?(?P<post>多|余)?"
     rf"(?P<unit>{'|'.join(re.escape(u) for u in UNITS)})?(?P<after>以上|左右|多)?")
 _RANGE = re.compile(rf"(?:{_ARABIC}|{_CHINESE})\s*[-－—–~～至到]\s*(?:{_ARABIC}|{_CHINESE})")
 # Chinese idioms built of numerals: words, not quantities
@@ -42,7 +45,8 @@ IDIOMS = ("千家万户", "千方百计", "万众一心", "一心一意", "四�
           "一举两得", "万无一失", "十全十美", "一五一十", "三心二意", "七上八下", "一老一小", "一路童行")
 # a measure word that is really the start of a word: 千家 in 千家万户 is caught above; 家庭 here
 _NOT_UNIT_BEFORE = {"家": "庭长属乡园风教", "人": "民员才士群们", "个": "人体性案", "条": "例件款",
-                    "次": "要", "期": "间待望刊", "名": "称单义", "部": "门署分", "份": "子额"}
+                    "次": "要", "期": "间待望刊", "名": "称单义", "部": "门署分", "份": "子额",
+                    "只": "有是要能", "集": "团中体合", "头": "脑部条"}
 CLAUSE_END = "，,；;。！？!?：:"
 # a comma between digits is a thousands separator (4,308), not a clause end
 _CLAUSE_SPLIT = re.compile(r"[，；;。！？!?：:\n]|,(?!\d{3}(?!\d))|(?<!\d),")
@@ -133,9 +137,13 @@ def parse_quantities(text: str) -> list[Quantity]:
             unit, factor = UNIT_MAGNITUDE[unit]
             scale *= factor
         value = base * scale
+        if m.group("rest"):  # 4亿5000万, 2万3千
+            value += float(m.group("rest")[:-1]) * _MAGNITUDE[m.group("rest")[-1]]
         qualifier = "".join(q for q in (m.group("pre"), m.group("post"), m.group("after")) if q)
         start = m.start() if m.group("pre") else num_start
-        low, high = bounds(value, qualifier, _last_digit_step(m.group("num")) * scale)
+        step = _last_digit_step(m.group("rest")[:-1]) * _MAGNITUDE[m.group("rest")[-1]] if m.group("rest") else \
+            _last_digit_step(m.group("num")) * scale
+        low, high = bounds(value, qualifier, step)
         found.append(Quantity(value, unit, qualifier, start, m.end(), original[start:m.end()], low, high))
     return found
 
@@ -187,8 +195,8 @@ def _excluded(text: str, m: re.Match) -> bool:
     if len(num) == 1 and not num.isdigit() and not qualified:
         if num == "一":
             return True  # 一 + measure word is an article: 一份, 一起, 一轮
-        if num in "二三四五六七八九两" and unit in ("个", "项", "次", "条", "起", "份"):
-            return True  # 两个确立, 三项制度: names more often than figures
+        if num in "二三四五六七八九两" and unit in ("个", "项", "次", "条", "起", "份", "头", "章"):
+            return True  # 两个确立, 三项制度, 抓两头, 约法三章: names more often than figures
         if num in "十百千万亿":
             return True  # 百场亲子活动, 万名执委工程: names of programmes; 近千场 (qualified) stays
     return False
