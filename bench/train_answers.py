@@ -6,7 +6,9 @@
 Data (bench/data/): CMRC 2018 trial and dev (Chinese questions) and XQuAD dev (the same Chinese
 contexts asked in English and in Chinese). Every context is assigned by a hash of its id to
 train, calibrate or test (2:1:1; the CMRC trial set is all train), and one context in five is left
-out of the index, so that its questions are unanswerable: they must get "not found". Both models
+out of the index, so that its questions are unanswerable: they must get "not found"; every other
+question is also asked once more with its own context filtered out of the search, which makes
+many more unanswerable items of the same kind (sibling paragraphs of the article stay). Both models
 (the listwise chooser and the answerability model, kb/answer_model.py) are fitted on the train
 part of CMRC and XQuAD-English; the "not found" threshold of each language is set on that
 language's unanswerable calibration questions by split conformal prediction, to refuse at least
@@ -143,28 +145,73 @@ def features_of_set(name: str, workdir: Path) -> dict:
             "info": info}
 
 
+def without_context_features(name: str, workdir: Path) -> dict:
+    """Every answerable question of one set asked once more with its own context filtered out of
+    the search (the rest of the index, sibling paragraphs of the same article included, stays):
+    an unanswerable item for each answerable one, where leaving one context in five out of the
+    index gives few (34 English train questions)."""
+    from kb.answers import SEARCH_DEPTH
+    from kb.config import Settings
+    from kb.errors import BadInput
+    from kb.features import candidates_and_rows
+    from kb.search import Filter
+    from kb.snapshot import Snapshot
+
+    split = SETS[name][2]
+    folder = workdir / name
+    snapshot = Snapshot(Settings.from_env(index=folder / "index", corpus=folder / "corpus"))
+    snapshot.warm()
+    indexed = set(snapshot.documents)
+    rows, info = [], []
+    for line in (folder / "questions.jsonl").read_text("utf-8").splitlines():
+        item = json.loads(line)
+        if item["doc_id"] not in indexed:
+            continue  # left out of the index already: among the unanswerable items of features_of_set
+        try:
+            query = snapshot.parse(item["question"])
+        except BadInput:
+            continue
+        where = Filter(doc_ids=frozenset(indexed - {item["doc_id"]}))
+        candidates, x, _ = candidates_and_rows(snapshot, query, snapshot.search(query, k=SEARCH_DEPTH, where=where).hits)
+        rows += list(x)
+        info.append({"set": name, "part": split_of(item["doc_id"], split)[0], "answerable": False,
+                     "context_filtered": True, "language": SETS[name][1], "question": query.text, "kind": query.kind,
+                     "golds": [], "n": len(candidates), "candidates": [[c.kind, c.text, False, ""] for c in candidates]})
+    snapshot.close()
+    return {"rows": np.asarray(rows, dtype=np.float32).reshape(len(rows), -1), "labels": np.zeros(len(rows), np.int8),
+            "groups": np.repeat(np.arange(len(info), dtype=np.int32), [q["n"] for q in info]), "info": info}
+
+
 def collect() -> dict:
-    """Features of every set, each computed once and cached in bench/out/answer-features-<set>.npz."""
+    """Features of every set, each computed once and cached in bench/out/answer-features-<set>.npz,
+    then the same sets' questions with their context filtered out (…-<set>-without-context.npz)."""
     rows, labels, groups, info = [], [], [], []
     for name in SETS:
-        part = _cached_set(name)
-        rows.append(part["rows"])
-        labels.append(part["labels"])
-        groups.append(part["groups"] + len(info))
-        info += part["info"]
+        for part in (_cached_set(name), _cached(f"{name}-without-context", lambda: without_context_features(name, WORK))):
+            rows.append(part["rows"])
+            labels.append(part["labels"])
+            groups.append(part["groups"] + len(info))
+            info += part["info"]
     return {"rows": np.concatenate(rows), "labels": np.concatenate(labels), "groups": np.concatenate(groups),
             "info": info}
 
 
 def _cached_set(name: str) -> dict:
+    def compute() -> dict:
+        if (WORK / name).exists():
+            shutil.rmtree(WORK / name)
+        return features_of_set(name, WORK)
+
+    return _cached(name, compute)
+
+
+def _cached(name: str, compute) -> dict:
     path = OUT / f"answer-features-{name}.npz"
     if path.exists():
         saved = np.load(path, allow_pickle=False)
         return {"rows": saved["rows"], "labels": saved["labels"], "groups": saved["groups"],
                 "info": json.loads(str(saved["info"]))}
-    if (WORK / name).exists():
-        shutil.rmtree(WORK / name)
-    part = features_of_set(name, WORK)
+    part = compute()
     OUT.mkdir(exist_ok=True)
     np.savez_compressed(path, rows=part["rows"], labels=part["labels"], groups=part["groups"],
                         info=json.dumps(part["info"], ensure_ascii=False))
@@ -320,7 +367,8 @@ def simulate(data: dict, saved: dict) -> dict:
         start += q["n"]
         scores = model.scores(rows)
         found = q["n"] > 0 and model.answerable(rows, scores, q["language"]) >= model.threshold(q["language"])
-        row = table.setdefault(f"{q['set']}/{q['part']}", {"answerable": 0, "cited": 0, "cited_without_threshold": 0,
+        key = f"{q['set']}/{q['part']}" + ("/context filtered out" if q.get("context_filtered") else "")
+        row = table.setdefault(key, {"answerable": 0, "cited": 0, "cited_without_threshold": 0,
                                                              "unanswerable": 0, "refused": 0})
         if q["answerable"]:
             cited = q["n"] > 0 and bool(q["candidates"][int(np.argmax(scores))][2])
