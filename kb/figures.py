@@ -25,7 +25,14 @@ FAMILIES = {
     "sessions": {"场", "场次", "次", "期", "届", "轮"},
     "money": {"元"},
     "percent": {"%", "个百分点", "百分点"},
+    "mass": {"吨", "斤", "公斤", "千克", "克"},
+    "length": {"公里", "千米", "米", "厘米", "毫米"},
+    "area": {"亩", "平方米", "公顷", "平方公里", "平方千米"},
+    "duration": {"天", "周", "个月", "小时", "分钟", "秒"},
 }
+# units that are neither counters nor of a family above: each is its own family (a sum in 美元 is not
+# one in 欧元, a multiple is not a count)
+OWN_FAMILY = {"美元", "美金", "欧元", "英镑", "日元", "港元", "加元", "澳元", "新台币", "倍", "岁", "千瓦", "立方米"}
 LOWER_BOUND = {"逾", "超过", "超", "突破", "以上", "多", "余", "不少于", "至少", "多达"}
 APPROXIMATE = {"约", "近", "左右", "将近", "接近", "大约"}
 _PRE = "不少于|多达|将近|接近|大约|超过|突破|至少|逾|超|近|约"
@@ -74,9 +81,13 @@ class Quantity:
 
 
 def unit_family(unit: str) -> str:
+    """people, sessions, money, percent, mass, length, area, duration; a unit of its own; items for
+    any other measure word (个, 项, 家 …); amount for a bare magnitude (30万)."""
     for name, members in FAMILIES.items():
         if unit in members:
             return name
+    if unit in OWN_FAMILY:
+        return unit
     return "items" if unit else "amount"
 
 

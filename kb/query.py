@@ -40,6 +40,7 @@ _PERCENT_WORDS = re.compile(r"百分之|比例|比率|率是|percentage|percent|
 _PEOPLE_WORDS = re.compile(r"how many (?:\w+ )?(?:women|people|persons|children|members|volunteers|girls|"
                            r"students|lecturers|doctors|experts)", re.I)
 _SESSION_WORDS = re.compile(r"how many (?:\w+ ){0,2}(?:sessions|times|events|activities|meetings|lectures|visits)", re.I)
+_DURATION_WORDS = re.compile(r"多久|多长时间|多少时间|how long (?:does|did|do|will|was|is|has|had|would)\b", re.I)
 
 _EN_PHRASE_END = frozenset("did do does were was are is have has had in on at for to by with from that which who "
                            "during were will would can could get got obtain obtained".split())
@@ -187,6 +188,8 @@ def asked_unit(text: str) -> tuple[str | None, str | None]:
         return "people", None
     if _SESSION_WORDS.search(text):
         return "sessions", None
+    if _DURATION_WORDS.search(text):
+        return "duration", None
     return None, None
 
 

@@ -88,8 +88,12 @@ def test_what_a_question_asks_for(question, kind, unit):
     assert (query.kind, query.unit) == (kind, unit)
 
 
-@pytest.mark.parametrize("question,unit", [("种植了多少亩", ("items", "亩")), ("粮食产量多少吨", ("items", "吨")),
-                                           ("建成多少座驿站", ("items", "座")), ("投入多少万元", ("money", "元"))])
+@pytest.mark.parametrize("question,unit", [("种植了多少亩", ("area", "亩")), ("粮食产量多少吨", ("mass", "吨")),
+                                           ("建成多少座驿站", ("items", "座")), ("投入多少万元", ("money", "元")),
+                                           ("铁路全长多少公里", ("length", "公里")), ("停留几个月", ("duration", "个月")),
+                                           ("投资多少美元", ("美元", "美元")), ("是地球的多少倍", ("倍", "倍")),
+                                           ("通车后长沙至张家界要多久", ("duration", None)),
+                                           ("How long did the siege last?", ("duration", None))])
 def test_every_unit_of_the_figure_parser_can_be_asked_for(question, unit):
     assert asked_unit(question) == unit
 
