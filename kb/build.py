@@ -16,7 +16,9 @@ from kb.errors import EmptyCorpus
 from kb.passages import Passage, split_document
 from kb.tokenizer import user_words
 
-FORMAT_VERSION = 1
+# 2: figures read with more units and a second magnitude (kb/figures.py): the figure table and the
+# answer candidates of a generation built before must be made again
+FORMAT_VERSION = 2
 
 
 @dataclass
