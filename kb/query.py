@@ -151,14 +151,14 @@ def report_years(documents: list) -> dict[str, set[str]]:
     reports count: a document with a publication date, or one of a series whose titles differ by
     their years only (2023年政府工作报告, 2024年政府工作报告). An undated article titled
     2009年马其顿总统选举 is no report of 2009: a question naming 2009 is not confined to it."""
+    series = {d.id: _YEAR.sub("", normalize(d.title)) for d in documents}  # the title, its years out
     editions: dict[str, set[str]] = {}
     for d in documents:
-        editions.setdefault(_YEAR.sub("", normalize(d.title)), set()).update(title_years(d.title))
+        editions.setdefault(series[d.id], set()).update(title_years(d.title))
     out = {}
     for d in documents:
         published = {d.date[:4]} if d.date[:4].isdigit() else set()
-        in_series = len(editions[_YEAR.sub("", normalize(d.title))]) > 1
-        out[d.id] = published | title_years(d.title) if published or in_series else set()
+        out[d.id] = published | title_years(d.title) if published or len(editions[series[d.id]]) > 1 else set()
     return out
 
 
