@@ -290,10 +290,22 @@ def figures_of(passage) -> list[Figure]:
     return out
 
 
+# Units of one family that convert exactly: how many of the family's first unit one of them is.
+# (个月 is left out: a month is 28 to 31 days.)
+IN_BASE = {"米": 1, "公里": 1000, "千米": 1000, "厘米": 0.01, "毫米": 0.001,
+           "平方米": 1, "平方公里": 10**6, "平方千米": 10**6, "公顷": 10**4, "亩": 10**4 / 15,
+           "公斤": 1, "千克": 1, "克": 0.001, "斤": 0.5, "吨": 1000,
+           "秒": 1, "分钟": 60, "小时": 3600, "天": 86400, "周": 604800}
+
+
 def compatible(a, b) -> bool:
-    """Whether two statements (anything with `low` and `high`) can both be true."""
-    eps = 1e-9 * max(1.0, abs(a.high), abs(b.high))
-    return a.low <= b.high + eps and b.low <= a.high + eps
+    """Whether two statements (anything with `low`, `high` and `unit`) can both be true: 4100公里
+    and 410万米 can, 4100公里 and 4100米 cannot."""
+    sa, sb = IN_BASE.get(a.unit, 1.0), IN_BASE.get(b.unit, 1.0)
+    if a.unit not in IN_BASE or b.unit not in IN_BASE or unit_family(a.unit) != unit_family(b.unit):
+        sa = sb = 1.0
+    eps = 1e-9 * max(1.0, abs(a.high * sa), abs(b.high * sb))
+    return a.low * sa <= b.high * sb + eps and b.low * sb <= a.high * sa + eps
 
 
 def context_words(text: str) -> frozenset[str]:

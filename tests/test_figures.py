@@ -79,6 +79,14 @@ def test_bounds_follow_the_qualifier():
     assert compatible(one("一千二百六十八万元"), one("1268万元"))
 
 
+def test_units_of_one_family_are_compared_converted():
+    assert compatible(one("新增高速铁路运营里程4100公里"), one("410万米"))
+    assert not compatible(one("新增高速铁路运营里程4100公里"), one("4100米"))
+    assert compatible(one("整治国土面积18万平方公里"), one("1800万公顷"))
+    assert compatible(one("粮食产量6.5亿吨"), one("13000亿斤"))
+    assert compatible(one("停留时间延长至240小时"), one("10天"))
+
+
 def test_clauses_keep_thousands_separators():
     assert [c.text for c in clauses("处理信访案件4,308宗，服务4644人次,处理率100%")] == \
         ["处理信访案件4,308宗", "服务4644人次", "处理率100%"]

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from conftest import ROOT, keyword_settings, opened
-from kb.answers import ask
+from kb.answers import ask, verify
 from kb.articles import check_article
 from kb.build import build
 from kb.cli import main
@@ -103,6 +103,16 @@ def test_the_corpus_own_disagreement_for_a_year_is_flagged(reports):
 def test_an_outcome_question_gets_an_outcome_and_a_target_question_a_target(reports, question, answer, stance):
     result = ask(reports, question, mode="keyword")
     assert result.found and result.text == answer and result.stance == stance
+
+
+@pytest.mark.parametrize("claim,verdict", [
+    ("2019年政府工作报告说，去年新增高速铁路运营里程4100公里", "supported"),
+    ("2019年政府工作报告说，去年新增高速铁路运营里程410万米", "supported"),  # the same length in metres
+    ("2019年政府工作报告说，去年新增高速铁路运营里程4100米", "contradicted"),
+])
+def test_a_claim_in_another_unit_of_the_same_family_is_converted(reports, claim, verdict):
+    result = verify(reports, claim, mode="keyword")
+    assert result.verdict == verdict and result.evidence[0].figure == "4100公里"
 
 
 def test_kb_series_json_and_csv(reports_settings, capsys):
