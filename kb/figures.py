@@ -1,9 +1,10 @@
 """Figures: the quantities a Chinese report states, parsed into value, unit and qualifier.
 
 Handles Arabic numbers with or without separators (4,308 · 53.4), Chinese numerals (六十四,
-一千零一十九, 两, 近千), magnitudes (1.0万, 3千万, 4亿, 1268万元), percentages, qualifiers that
-change the meaning (逾 超过 近 约 突破 多 余 以上 …, kept as a flag) and the measure word or unit
-that follows. Dates (2022年7月下旬), ranges (2021-2030年, 0-3岁), ordinals (第八个) and numbers
+一千零一十九, 两, 近千), magnitudes (1.0万, 3千万, 4亿, 1268万元, 4亿5000万), percentages, qualifiers
+that change the meaning (逾 超过 近 约 突破 多 余 以上 …, kept as a flag) and the measure word or
+unit that follows, in its family (people, money, length …; units of a family that convert exactly
+are compared converted: 410万米 = 4100公里). Dates (2022年7月下旬), ranges (2021-2030年, 0-3岁), ordinals (第八个) and numbers
 with no unit (12338热线) are not counts and are not returned.
 """
 from __future__ import annotations
