@@ -7,6 +7,7 @@ the evidence string (compared without spaces).
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -16,6 +17,9 @@ from kb.normalize import normalize
 from kb.errors import BadInput, NotFound
 from kb.semantic import forget_text_vectors, query_vector
 from kb.snapshot import Snapshot
+
+
+_BARE_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
 
 
 class BadEvalSet(BadInput):
@@ -175,8 +179,8 @@ def answer_type(answers: list[str]) -> str:
         return "identifier"
     if DATE.fullmatch(gold):
         return "date"
-    if is_figure(gold):
-        return "quantity"
+    if is_figure(gold) or _BARE_NUMBER.fullmatch(gold):
+        return "quantity"  # a count whose gold leaves the measure word out (1019 for 1019个) is one too
     words = list(pos_tagger().cut(gold))
     if words and all(w.flag == "nr" for w in words):
         return "person"

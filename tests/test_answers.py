@@ -146,7 +146,8 @@ def test_eval_reports_answer_and_claim_metrics(snapshot):
 @pytest.mark.parametrize("gold, kind", [("64个", "quantity"), ("逾2.5万份", "quantity"), ("2022年7月下旬", "date"),
                                         ("12338", "identifier"), ("0757-83385110", "identifier"),
                                         ("甘绮霞", "person"), ("美丽庭院", "passage"),
-                                        ("约200名", "quantity"), ("两类。", "quantity"),
+                                        ("约200名", "quantity"), ("两类。", "quantity"), ("1019", "quantity"),
+                                        ("4,308", "quantity"),
                                         ("育有3名子女", "passage"), ("据统计，票房收益大约是10.2亿美金。", "passage")])
 def test_gold_answers_are_typed_for_the_per_type_report(gold, kind):
     assert answer_type([gold]) == kind
