@@ -176,7 +176,8 @@ def without_context_features(name: str, workdir: Path) -> dict:
         rows += list(x)
         info.append({"set": name, "part": split_of(item["doc_id"], split)[0], "answerable": False,
                      "context_filtered": True, "language": SETS[name][1], "question": query.text, "kind": query.kind,
-                     "golds": [], "n": len(candidates), "candidates": [[c.kind, c.text, False, ""] for c in candidates]})
+                     "golds": [], "n": len(candidates),
+                     "candidates": [[c.kind, c.text, False, f"{c.passage_id}@{c.sentence_start}"] for c in candidates]})
     snapshot.close()
     return {"rows": np.asarray(rows, dtype=np.float32).reshape(len(rows), -1), "labels": np.zeros(len(rows), np.int8),
             "groups": np.repeat(np.arange(len(info), dtype=np.int32), [q["n"] for q in info]), "info": info}

@@ -7,10 +7,12 @@ from importlib import resources
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, keyword_settings
 from kb.answer_model import AnswerModel, answer_model
 from kb.errors import ModelError
+from kb.build import build
 from kb.features import NAMES
+from kb.squad import import_squad
 
 sys.path.insert(0, str(ROOT / "bench"))
 import train_answers  # noqa: E402
@@ -44,3 +46,21 @@ def test_the_recorded_held_out_score_is_reproduced(tmp_path, model_cache):
     assert measured["n"] == recorded["n"]
     assert measured["citation@1"] == pytest.approx(recorded["citation@1"], abs=0.01)
     assert measured["answer_accuracy"] == pytest.approx(recorded["answer_accuracy"], abs=0.01)
+
+
+def test_each_answerable_question_is_asked_again_without_its_context(tmp_path):
+    """The training script's extra unanswerable items: every question of XQuAD-zh asked with its
+    own context filtered out of a keyword index of its 100 contexts; no candidate may come from it."""
+    folder = tmp_path / "xquad-zh"
+    import_squad(train_answers.SETS["xquad-zh"][0], folder)
+    build(keyword_settings(folder, folder / "corpus"))
+    items = [json.loads(line) for line in (folder / "questions.jsonl").read_text("utf-8").splitlines()]
+    part = train_answers.without_context_features("xquad-zh", tmp_path)
+    assert len(part["info"]) == len(items) and part["rows"].shape == (len(part["groups"]), len(NAMES))
+    assert not part["labels"].any() and all(q["context_filtered"] and not q["answerable"] for q in part["info"])
+    own = {item["doc_id"] for item in items}
+    for item, q in zip(items, part["info"]):
+        assert q["question"] == item["question"].strip()
+        doc_ids = {c[3].split(":")[0] for c in q["candidates"]}  # passage ids begin with their document's id
+        assert item["doc_id"] not in doc_ids and doc_ids <= own
+    assert sum(q["n"] > 0 for q in part["info"]) > 0.9 * len(items)  # the other contexts still answer most
