@@ -16,8 +16,8 @@ from kb.errors import EmptyCorpus
 from kb.passages import Passage, split_document
 from kb.tokenizer import user_words
 
-# 2: figures read with more units and a second magnitude (kb/figures.py): the figure table and the
-# answer candidates of a generation built before must be made again
+# 2: figures read with more units, a second magnitude and unit families (kb/figures.py): the figure
+# table (which stores each figure's family) and the answer candidates of an older generation are stale
 FORMAT_VERSION = 2
 
 

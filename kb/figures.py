@@ -302,9 +302,8 @@ IN_BASE = {"米": 1, "公里": 1000, "千米": 1000, "厘米": 0.01, "毫米": 0
 def compatible(a, b) -> bool:
     """Whether two statements (anything with `low`, `high` and `unit`) can both be true: 4100公里
     and 410万米 can, 4100公里 and 4100米 cannot."""
-    sa, sb = IN_BASE.get(a.unit, 1.0), IN_BASE.get(b.unit, 1.0)
-    if a.unit not in IN_BASE or b.unit not in IN_BASE or unit_family(a.unit) != unit_family(b.unit):
-        sa = sb = 1.0
+    convert = a.unit in IN_BASE and b.unit in IN_BASE and unit_family(a.unit) == unit_family(b.unit)
+    sa, sb = (IN_BASE[a.unit], IN_BASE[b.unit]) if convert else (1.0, 1.0)
     eps = 1e-9 * max(1.0, abs(a.high * sa), abs(b.high * sb))
     return a.low * sa <= b.high * sb + eps and b.low * sb <= a.high * sa + eps
 
