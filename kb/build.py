@@ -17,8 +17,9 @@ from kb.passages import Passage, split_document
 from kb.tokenizer import user_words
 
 # 2: figures read with more units, a second magnitude and unit families (kb/figures.py): the figure
-# table (which stores each figure's family) and the answer candidates of an older generation are stale
-FORMAT_VERSION = 2
+# table (which stores each figure's family) and the answer candidates of an older generation are stale.
+# 3: lengths in 公分 / 公尺 / 英里 …, a space between number and unit (15 个), 四周 is not a figure
+FORMAT_VERSION = 3
 
 
 @dataclass

@@ -1,11 +1,12 @@
 """Figures: the quantities a Chinese report states, parsed into value, unit and qualifier.
 
-Handles Arabic numbers with or without separators (4,308 · 53.4), Chinese numerals (六十四,
-一千零一十九, 两, 近千), magnitudes (1.0万, 3千万, 4亿, 1268万元, 4亿5000万), percentages, qualifiers
-that change the meaning (逾 超过 近 约 突破 多 余 以上 …, kept as a flag) and the measure word or
-unit that follows, in its family (people, money, length …; units of a family that convert exactly
-are compared converted: 410万米 = 4100公里). Dates (2022年7月下旬), ranges (2021-2030年, 0-3岁), ordinals (第八个) and numbers
-with no unit (12338热线) are not counts and are not returned.
+Handles Arabic numbers with or without separators (4,308 · 53.4; a space may stand before the
+unit: 15 个), Chinese numerals (六十四, 一千零一十九, 两, 近千), magnitudes (1.0万, 3千万, 4亿,
+1268万元, 4亿5000万), percentages, qualifiers that change the meaning (逾 超过 近 约 突破 多 余
+以上 …, kept as a flag) and the measure word or unit that follows, in its family (people, money,
+length …; units of a family that convert exactly are compared converted: 410万米 = 4100公里,
+40公分 = 40厘米). Dates (2022年7月下旬), ranges (2021-2030年, 0-3岁), ordinals (第八个) and
+numbers with no unit (12338热线) are not counts and are not returned.
 """
 from __future__ import annotations
 
@@ -20,15 +21,15 @@ UNITS = sorted("""人次 场次 万元 亿元 千元 周年 个百分点 百分�
 个 名 人 场 支 篇 条 户 间 家 项 件 宗 次 份 元 所 处 批 位 套 期 本 部 台 辆 座 栋 张 册 节 门 类 种 群
 对 天 岁 届 轮 起 例 封 首 幅 组 片 块 吨 斤 公斤 千克 公里 亩 平方米 万平方米 立方米 千瓦 美元 %
 个月 小时 分钟 秒 周 米 厘米 毫米 千米 克 公顷 平方公里 平方千米 欧元 英镑 日元 港元 加元 澳元
-新台币 美金 倍 层 集 章 卷 颗 只 头 匹 架 艘 株 棵 枚""".split(), key=len, reverse=True)
+新台币 美金 倍 层 集 章 卷 颗 只 头 匹 架 艘 株 棵 枚 公分 公尺 光年 英寸 英尺 英里 平方英里 km 趟 步 页 队 站""".split(), key=len, reverse=True)
 FAMILIES = {
     "people": {"人", "名", "人次", "位", "万人", "万人次"},
     "sessions": {"场", "场次", "次", "期", "届", "轮"},
     "money": {"元"},
     "percent": {"%", "个百分点", "百分点"},
     "mass": {"吨", "斤", "公斤", "千克", "克"},
-    "length": {"公里", "千米", "米", "厘米", "毫米"},
-    "area": {"亩", "平方米", "公顷", "平方公里", "平方千米"},
+    "length": {"公里", "千米", "米", "厘米", "毫米", "公分", "公尺", "km", "英寸", "英尺", "英里", "光年"},
+    "area": {"亩", "平方米", "公顷", "平方公里", "平方千米", "平方英里"},
     "duration": {"天", "周", "个月", "小时", "分钟", "秒"},
 }
 # units that are neither counters nor of a family above: each is its own family (a sum in 美元 is not
@@ -46,7 +47,7 @@ UNIT_MAGNITUDE = {"万元": ("元", 10**4), "亿元": ("元", 10**8), "千元": 
 _QUANTITY = re.compile(
     rf"(?P<pre>{_PRE})?(?P<num>{_ARABIC}|{_CHINESE})(?P<mag>万亿|千万|百万|万|亿|千)?"
     r"(?P<rest>(?<=亿)\d{1,4}(?:\.\d+)?[万千]|(?<=万)\d千)?(?P<post>多|余)?"
-    rf"(?P<unit>{'|'.join(re.escape(u) for u in UNITS)})?(?P<after>以上|左右|多)?")
+    rf"(?:(?:(?<=[\d万亿千多余]) )?(?P<unit>{'|'.join(re.escape(u) for u in UNITS)}))?(?P<after>以上|左右|多)?")
 _RANGE = re.compile(rf"(?:{_ARABIC}|{_CHINESE})\s*[-－—–~～至到]\s*(?:{_ARABIC}|{_CHINESE})")
 # Chinese idioms built of numerals: words, not quantities
 IDIOMS = ("千家万户", "千方百计", "万众一心", "一心一意", "四面八方", "五湖四海", "百花齐放", "千千万万",
@@ -54,7 +55,9 @@ IDIOMS = ("千家万户", "千方百计", "万众一心", "一心一意", "四�
 # a measure word that is really the start of a word: 千家 in 千家万户 is caught above; 家庭 here
 _NOT_UNIT_BEFORE = {"家": "庭长属乡园风教", "人": "民员才士群们", "个": "人体性案", "条": "例件款",
                     "次": "要", "期": "间待望刊", "名": "称单义", "部": "门署分", "份": "子额",
-                    "只": "有是要能", "集": "团中体合", "头": "脑部条"}
+                    "只": "有是要能", "集": "团中体合", "头": "脑部条",
+                    "步": "行骤伐入", "页": "面", "队": "员伍长", "站": "点长台在立起"}
+_SPACED_DIGIT = {f"{c} " for c in "0123456789."}
 CLAUSE_END = "，,；;。！？!?：:"
 # a comma between digits is a thousands separator (4,308), not a clause end
 _CLAUSE_SPLIT = re.compile(r"[，；;。！？!?：:\n]|,(?!\d{3}(?!\d))|(?<!\d),")
@@ -198,6 +201,8 @@ def _excluded(text: str, m: re.Match) -> bool:
     after = text[m.end():m.end() + 1]
     if before == "第" or (before.isascii() and before.isalpha()):
         return True
+    if before == "." or text[max(0, num_start - 2):num_start] in _SPACED_DIGIT:
+        return True  # a number whose digits stand apart (7 4 7 7 2 亿元 in some scanned reports): not readable
     if unit and after == unit[-1] and not m.group("num")[0].isdigit():
         return True  # 一个个项目, 一项项荣誉
     if unit in _NOT_UNIT_BEFORE and after and after in _NOT_UNIT_BEFORE[unit] and not m.group("after"):
@@ -209,6 +214,8 @@ def _excluded(text: str, m: re.Match) -> bool:
             return True  # 一 + measure word is an article: 一份, 一起, 一轮
         if num in "二三四五六七八九两" and unit in ("个", "项", "次", "条", "起", "份", "头", "章"):
             return True  # 两个确立, 三项制度, 抓两头, 约法三章: names more often than figures
+        if num + unit == "四周":
+            return True  # the word 四周, "all around" (四周年 and 4周 stay)
         if num in "十百千万亿":
             return True  # 百场亲子活动, 万名执委工程: names of programmes; 近千场 (qualified) stays
     return False
@@ -293,7 +300,8 @@ def figures_of(passage) -> list[Figure]:
 
 # Units of one family that convert exactly: how many of the family's first unit one of them is.
 # (个月 is left out: a month is 28 to 31 days.)
-IN_BASE = {"米": 1, "公里": 1000, "千米": 1000, "厘米": 0.01, "毫米": 0.001,
+IN_BASE = {"米": 1, "公里": 1000, "千米": 1000, "厘米": 0.01, "毫米": 0.001, "公分": 0.01, "公尺": 1, "km": 1000,
+           "英寸": 0.0254, "英尺": 0.3048, "英里": 1609.344, "光年": 9.4607e15, "平方英里": 2589988.11,
            "平方米": 1, "平方公里": 10**6, "平方千米": 10**6, "公顷": 10**4, "亩": 10**4 / 15,
            "公斤": 1, "千克": 1, "克": 0.001, "斤": 0.5, "吨": 1000,
            "秒": 1, "分钟": 60, "小时": 3600, "天": 86400, "周": 604800}

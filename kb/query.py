@@ -40,7 +40,12 @@ _PERCENT_WORDS = re.compile(r"百分之|比例|比率|率是|percentage|percent|
 _PEOPLE_WORDS = re.compile(r"how many (?:\w+ )?(?:women|people|persons|children|members|volunteers|girls|"
                            r"students|lecturers|doctors|experts)", re.I)
 _SESSION_WORDS = re.compile(r"how many (?:\w+ ){0,2}(?:sessions|times|events|activities|meetings|lectures|visits)", re.I)
-_DURATION_WORDS = re.compile(r"多久|多长时间|多少时间|how long (?:does|did|do|will|was|is|has|had|would)\b", re.I)
+_DURATION_WORDS = re.compile(r"多久|多长时间|多少时间|how long (?:does|did|do|will|has|had|would)\b", re.I)
+# "how long is …" asks for a length or a duration; it is left to neither
+_LENGTH_WORDS = re.compile(r"多长|多高|多远|多深|多宽|多厚|长度|高度|身高|深度|宽度|"
+                           r"how (?:tall|high|far|deep|wide) (?:is|was|are|were)\b", re.I)
+_AREA_WORDS = re.compile(r"面积|how large an area|what (?:is|was) the area", re.I)
+_MASS_WORDS = re.compile(r"多重[？?]?\s*$|重量|体重|how heavy|weigh", re.I)  # not 多重 of 拥有多重国籍
 
 _EN_PHRASE_END = frozenset("did do does were was are is have has had in on at for to by with from that which who "
                            "during were will would can could get got obtain obtained".split())
@@ -190,6 +195,9 @@ def asked_unit(text: str) -> tuple[str | None, str | None]:
         return "sessions", None
     if _DURATION_WORDS.search(text):
         return "duration", None
+    for family, words in (("length", _LENGTH_WORDS), ("area", _AREA_WORDS), ("mass", _MASS_WORDS)):
+        if words.search(text):
+            return family, None
     return None, None
 
 

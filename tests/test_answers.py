@@ -93,7 +93,12 @@ def test_what_a_question_asks_for(question, kind, unit):
                                            ("铁路全长多少公里", ("length", "公里")), ("停留几个月", ("duration", "个月")),
                                            ("投资多少美元", ("美元", "美元")), ("是地球的多少倍", ("倍", "倍")),
                                            ("通车后长沙至张家界要多久", ("duration", None)),
-                                           ("How long did the siege last?", ("duration", None))])
+                                           ("How long did the siege last?", ("duration", None)),
+                                           ("观塘明渠下游露天部分有多长", ("length", None)),
+                                           ("How tall is the tower?", ("length", None)),
+                                           ("How long is the bridge?", (None, None)),  # a length or a duration
+                                           ("萱侬律占地面积多大", ("area", None)), ("成年雄鹿有多重", ("mass", None)),
+                                           ("他为什么拥有多重国籍", (None, None))])
 def test_every_unit_of_the_figure_parser_can_be_asked_for(question, unit):
     assert asked_unit(question) == unit
 

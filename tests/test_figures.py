@@ -34,6 +34,9 @@ def one(text):
     ("以4亿5000万加元挹注", 450_000_000, "加元", ""),  # a second magnitude after the first
     ("学生总计达2万3千人", 23_000, "人", ""),
     ("是十年前的3倍", 3, "倍", ""),
+    ("拥有多媒体数字网络语言实验室 15 个，同", 15, "个", ""),  # a space before the unit
+    ("肩高约40公分", 40, "公分", "约"),
+    ("距离地球约440多光年", 440, "光年", "约多"),
 ])
 def test_forms_of_figures(text, value, unit, qualifier):
     q = one(text)
@@ -44,7 +47,8 @@ def test_forms_of_figures(text, value, unit, qualifier):
     "纳入2022-2026立法规划", "开展0-3岁婴幼儿科学养育", "畅通12338妇女热线", "第八个五年规划",
     "2022年7月下旬", "腾讯网2023-01-21", "传遍千家万户", "一个个项目完美收官", "FM94.6节目",
     "喜迎二十大", "三八红旗手", "（2021-2030年）", "“万名执委培训工程”", "一起向未来",
-    "实行“两头在外”", "国务院“约法三章”", "第3集",
+    "实行“两头在外”", "国务院“约法三章”", "第3集", "四周环山",
+    "国内生产总值达到7 4 7 7 2 亿元", "去年经济增长8 ．8 ％",  # digits set apart (a scanned 1998 report)
 ])
 def test_things_that_are_not_counts(text):
     assert parse_quantities(text) == []
@@ -85,6 +89,8 @@ def test_units_of_one_family_are_compared_converted():
     assert compatible(one("整治国土面积18万平方公里"), one("1800万公顷"))
     assert compatible(one("粮食产量6.5亿吨"), one("13000亿斤"))
     assert compatible(one("停留时间延长至240小时"), one("10天"))
+    assert compatible(one("肩高约40公分"), one("0.4米")) and not compatible(one("身长40公分"), one("40米"))
+    assert compatible(one("全长5英里"), one("8.04672公里"))
 
 
 def test_clauses_keep_thousands_separators():
