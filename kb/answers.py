@@ -117,6 +117,8 @@ def ask(snapshot: Snapshot, question: Query | str, mode: str = "hybrid") -> Answ
     typed = [c for c in ranked if c.kind == query.kind and within(c, chosen)]
     if query.kind == "quantity" and typed:
         answer = _figure_answer(snapshot, query, [c for c in ranked if c.kind == "quantity"], typed[0])
+        if chosen.kind == "sentence":
+            answer.evidence = _in_sentence(snapshot, answer.evidence, chosen)
     elif typed:
         answer = Answer(query.text, query.kind, True, typed[0].text, evidence=_sentence_evidence(snapshot, typed[0]))
     else:
@@ -124,6 +126,16 @@ def ask(snapshot: Snapshot, question: Query | str, mode: str = "hybrid") -> Answ
     answer.confidence = confidence
     answer.passages = hits[:5]
     return answer
+
+
+def _in_sentence(snapshot: Snapshot, evidence: Evidence, chosen: Candidate) -> Evidence:
+    """A figure's evidence widened from its clause to the sentence the model chose, when it stands
+    there: the sentence is what was judged to answer, the figure in it is what was asked for."""
+    if evidence.passage_id != chosen.passage_id or not (
+            chosen.sentence_start <= evidence.figure_start and evidence.figure_end <= chosen.sentence_end):
+        return evidence
+    return dataclasses.replace(_sentence_evidence(snapshot, chosen), figure=evidence.figure,
+                               figure_start=evidence.figure_start, figure_end=evidence.figure_end)
 
 
 def _sentence_evidence(snapshot: Snapshot, c: Candidate) -> Evidence:

@@ -177,3 +177,22 @@ def test_the_documented_set_format_is_what_kb_eval_reads(tmp_path):
         (tmp_path / f"{i}.jsonl").write_text(line + "\n", "utf-8")
         kinds.append(load_set(tmp_path / f"{i}.jsonl")[0])
     assert kinds == ["questions", "questions", "claims"]
+
+
+def test_a_figure_found_in_the_chosen_sentence_cites_that_sentence(snapshot):
+    """When the model chose a sentence and the answer is the figure in it, the sentence is cited
+    (with the figure marked in it), not only the figure's clause; a figure elsewhere keeps its clause."""
+    from kb.answers import _figure_evidence, _in_sentence
+
+    passage = next(p for p in snapshot.passages.values() if "开展线上线下主题宣传教育活动4292场次" in p.text)
+    candidates = snapshot.candidates(passage)
+    figure = next(c for c in candidates if c.kind == "quantity" and c.text == "4292场次")
+    own = next(c for c in candidates if c.kind == "sentence" and c.sentence_start <= figure.start < c.sentence_end)
+    other = next(c for c in candidates if c.kind == "sentence" and c.sentence_end <= figure.start)
+    clause = _figure_evidence(snapshot, figure.figure)
+    widened = _in_sentence(snapshot, clause, own)
+    doc = snapshot.document(passage.doc_id)
+    assert widened.text == doc.text[own.sentence_start:own.sentence_end] and len(widened.text) > len(clause.text)
+    assert "覆盖妇女群众逾53.4万人次" in widened.text and "覆盖妇女群众" not in clause.text
+    assert doc.text[widened.figure_start:widened.figure_end] == "4292场次"
+    assert _in_sentence(snapshot, clause, other) == clause
