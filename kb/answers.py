@@ -114,7 +114,7 @@ def ask(snapshot: Snapshot, question: Query | str, mode: str = "hybrid") -> Answ
                       note="not found in the corpus; the closest passages are listed")
     ranked = [c for _, c in sorted(zip(scores, candidates), key=lambda sc: -sc[0])]
     chosen = ranked[0]
-    typed = [c for c in ranked if c.kind == query.kind and within(c, chosen)]
+    typed = _wanted_near(query, chosen, ranked)
     if query.kind == "quantity" and typed:
         answer = _figure_answer(snapshot, query, [c for c in ranked if c.kind == "quantity"], typed[0])
         if chosen.kind == "sentence":
@@ -126,6 +126,17 @@ def ask(snapshot: Snapshot, question: Query | str, mode: str = "hybrid") -> Answ
     answer.confidence = confidence
     answer.passages = hits[:5]
     return answer
+
+
+def _wanted_near(query: Query, chosen: Candidate, ranked: list[Candidate]) -> list[Candidate]:
+    """The candidates of the kind asked for in the chosen sentence, best first. A question that
+    names its unit (多少公分, 几辆) wants a figure: when the sentence holds none, the figures of that
+    unit's family in the same passage (measured in docs/benchmarks.md: "A question that names its unit")."""
+    typed = [c for c in ranked if c.kind == query.kind and within(c, chosen)]
+    if typed or not (query.kind == "quantity" and query.unit and chosen.kind == "sentence"):
+        return typed
+    return [c for c in ranked if c.kind == "quantity" and c.passage_id == chosen.passage_id
+            and c.figure.family == query.unit_family]
 
 
 def _in_sentence(snapshot: Snapshot, evidence: Evidence, chosen: Candidate) -> Evidence:

@@ -196,3 +196,17 @@ def test_a_figure_found_in_the_chosen_sentence_cites_that_sentence(snapshot):
     assert "覆盖妇女群众逾53.4万人次" in widened.text and "覆盖妇女群众" not in clause.text
     assert doc.text[widened.figure_start:widened.figure_end] == "4292场次"
     assert _in_sentence(snapshot, clause, other) == clause
+
+
+def test_a_question_naming_its_unit_gets_a_figure_of_that_unit_from_the_chosen_passage(snapshot):
+    """The chosen sentence (发挥全媒体效应…) holds no figure; its passage holds 短视频60条 further on."""
+    from kb.answers import _wanted_near
+
+    passage = next(p for p in snapshot.passages.values() if "系列原创短视频60条" in p.text)
+    candidates = snapshot.candidates(passage)
+    first = next(c for c in candidates if c.kind == "sentence" and c.sentence.startswith("发挥全媒体效应"))
+    assert not [c for c in candidates if c.kind == "quantity" and first.sentence_start <= c.start < first.sentence_end]
+    named = _wanted_near(parse_query("推出了多少条原创短视频"), first, candidates)
+    assert [c.text for c in named] == ["60条"]
+    assert _wanted_near(parse_query("推出的原创短视频有多少"), first, candidates) == []  # no unit named
+    assert _wanted_near(parse_query("投入了多少万元"), first, candidates) == []  # no figure of that family
