@@ -102,7 +102,8 @@ def ask(snapshot: Snapshot, question: Query | str, mode: str = "hybrid") -> Answ
     of the top passages (kb/candidates.py) are scored by the learned model (kb/answer_model.py):
     the best one answers, when the model finds the corpus likely to hold an answer at all. A
     question that wants a figure, date, name or number gets the best one of that kind from the
-    chosen sentence; the sentence is the answer when it holds none."""
+    chosen sentence (for a question that names its unit, from the chosen passage: `_wanted_near`);
+    the sentence is the answer when there is none."""
     query = question if isinstance(question, Query) else snapshot.parse(question)
     hits = _of_named_years(snapshot, query, snapshot.search(query, k=SEARCH_DEPTH, mode=mode).hits)
     candidates, rows, vectors = candidates_and_rows(snapshot, query, hits)
