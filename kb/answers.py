@@ -132,7 +132,8 @@ def ask(snapshot: Snapshot, question: Query | str, mode: str = "hybrid") -> Answ
 def _wanted_near(query: Query, chosen: Candidate, ranked: list[Candidate]) -> list[Candidate]:
     """The candidates of the kind asked for in the chosen sentence, best first. A question that
     names its unit (多少公分, 几辆) wants a figure: when the sentence holds none, the figures of that
-    unit's family in the same passage (measured in docs/benchmarks.md: "A question that names its unit")."""
+    unit's family in the same passage (measured in docs/benchmarks.md, "Figures as public text
+    writes them")."""
     typed = [c for c in ranked if c.kind == query.kind and within(c, chosen)]
     if typed or not (query.kind == "quantity" and query.unit and chosen.kind == "sentence"):
         return typed
