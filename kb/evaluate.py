@@ -7,7 +7,6 @@ the evidence string (compared without spaces).
 from __future__ import annotations
 
 import json
-import re
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -17,9 +16,6 @@ from kb.normalize import normalize
 from kb.errors import BadInput, NotFound
 from kb.semantic import forget_text_vectors, query_vector
 from kb.snapshot import Snapshot
-
-
-_BARE_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
 
 
 class BadEvalSet(BadInput):
@@ -171,6 +167,7 @@ def _accepted(text: str, answers: list[str]) -> bool:
 def answer_type(answers: list[str]) -> str:
     """The kind of answer a gold answer is: quantity, date, identifier, person or passage."""
     from kb.candidates import IDENTIFIER
+    from kb.figures import ARABIC_NUMBER
     from kb.textspans import DATE
     from kb.tokenizer import pos_tagger
 
@@ -179,7 +176,7 @@ def answer_type(answers: list[str]) -> str:
         return "identifier"
     if DATE.fullmatch(gold):
         return "date"
-    if is_figure(gold) or _BARE_NUMBER.fullmatch(gold):
+    if is_figure(gold) or ARABIC_NUMBER.fullmatch(gold):
         return "quantity"  # a count whose gold leaves the measure word out (1019 for 1019个) is one too
     words = list(pos_tagger().cut(gold))
     if words and all(w.flag == "nr" for w in words):
