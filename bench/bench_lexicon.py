@@ -24,7 +24,7 @@ def main() -> None:
     parser.add_argument("index", type=Path)
     parser.add_argument("--questions", type=int, default=200)
     args = parser.parse_args()
-    from kb import keyword, lexicon, store
+    from kb import dictionary, keyword, lexicon, store
     from kb.config import Settings
     from kb.embeddings import embedder
     from kb.semantic import text_vectors
@@ -42,11 +42,11 @@ def main() -> None:
         table = lexicon.Lexicon(Path(tmp) / lexicon.FOLDER, lambda texts: text_vectors(settings.model, settings.cache, texts))
         squad = json.loads(QUESTIONS.read_text("utf-8"))
         asked = [q["question"] for a in squad["data"] for p in a["paragraphs"] for q in p["qas"]][:args.questions]
-        lexicon.stop_words()
+        lexicon.stop_words(), dictionary.glosses()  # loaded once, before the clock
         times = []
         for question in asked:
             start = time.perf_counter()
-            table.translate(lexicon.english_words(question))
+            table.translate(question)
             times.append((time.perf_counter() - start) * 1000)
     print(json.dumps({"index": str(args.index), "words": len(words), "count_s": round(counted - began, 2),
                       "embed_and_write_s": round(built - counted, 1),

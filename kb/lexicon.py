@@ -1,8 +1,10 @@
 """A cross-lingual lexicon of one index generation: the corpus's own Chinese words, embedded by the
-generation's model, so that each content word of an English question is read as the Chinese word
-nearest to it (population → 人口, defense → 防守). Keyword search and the answer features
-(kb/features.py) then see an English question in the words of the text, with nothing hand-written
-(kb/glossary.py still serves keyword-only generations, which have no model).
+generation's model, so that an English question is read in the words of the text. A phrase that
+CC-CEDICT translates (kb/dictionary.py: world cup → 世界杯, season → 季节 | 赛季 …) is read as the
+nearest of its translations among the corpus's words; any other content word as the nearest
+corpus word of all (defense → 防守). Keyword search and the answer features (kb/features.py) then
+see an English question in the words of the text, with nothing hand-written (kb/glossary.py still
+serves keyword-only generations, which have no model).
 
     gen-…/lexicon/words.json    the words, most frequent first (at most MAX_WORDS)
     gen-…/lexicon/vectors.npy   float32, one unit row per word (passage side of the model)
@@ -19,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from kb import store, vectors
+from kb import dictionary, store, vectors
+from kb.query import QUERY_STOPWORDS
 from kb.tokenizer import tokenize
 
 FOLDER = store.LEXICON
@@ -71,6 +74,7 @@ class Lexicon:
 
     def __init__(self, folder: Path, embed):
         self.words = json.loads((folder / "words.json").read_text("utf-8"))
+        self._row = {word: i for i, word in enumerate(self.words)}
         self._matrix = np.load(folder / "vectors.npy", mmap_mode="r")
         self._embed = embed  # texts → unit rows on the passage side of the model the rows came from
         vectors.one_blas_thread()  # idle BLAS threads after the product would slow the next encoding
@@ -80,9 +84,19 @@ class Lexicon:
         folder = generation / FOLDER
         return cls(folder, embed) if (folder / "words.json").exists() else None
 
-    def translate(self, words: list[str]) -> list[str]:
-        """The nearest Chinese word of each English word, in order, each once."""
-        if not words or not self.words:
+    def translate(self, text: str) -> list[str]:
+        """The Chinese words an English text is read as, in order, each once: for each phrase the
+        dictionary holds, the nearest of its translations the corpus has; for each other content
+        word, the nearest corpus word."""
+        if not self.words:
             return []
-        nearest = np.argmax(np.asarray(self._embed(words), dtype=np.float32) @ self._matrix.T, axis=1)
-        return list(dict.fromkeys(self.words[i] for i in nearest))
+        found = [(phrase, rows) for phrase, chinese in dictionary.phrases(text, stop_words())
+                 if (rows := [self._row[c] for c in chinese if c in self._row and c not in QUERY_STOPWORDS])]
+        covered = dictionary.covered_words(found)
+        rest = [word for word in english_words(text) if word not in covered]
+        if not found and not rest:
+            return []
+        embedded = np.asarray(self._embed([phrase for phrase, _ in found] + rest), dtype=np.float32)
+        read = [rows[int(np.argmax(self._matrix[rows] @ row))] for (_, rows), row in zip(found, embedded)]
+        read += list(np.argmax(embedded[len(found):] @ self._matrix.T, axis=1)) if rest else []
+        return list(dict.fromkeys(self.words[i] for i in read))

