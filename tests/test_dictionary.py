@@ -1,0 +1,46 @@
+"""CC-CEDICT read backwards (kb/dictionary.py), and an English question read through it (kb/lexicon.py)."""
+from __future__ import annotations
+
+from kb import dictionary
+from kb.lexicon import stop_words
+
+
+def test_a_gloss_leads_to_the_words_it_glosses():
+    glosses = dictionary.glosses()
+    assert "人口" in glosses[("population",)]
+    assert "世界杯" in glosses[("world", "cup")]
+    assert "城市" in glosses[("city",)]  # /city; town/: one slot of the entry, two glosses
+    assert "得分" in glosses[("score",)]  # /to score/: the leading "to" is dropped
+    assert "总统" in glosses[("president",)]  # /president (of a country)/: the parentheses too
+
+
+def test_measure_words_and_cross_references_are_no_glosses():
+    glosses = dictionary.glosses()
+    assert not any(words[0] == "cl" for words in glosses)  # CL:座[zuo4] names a measure word
+    assert not any(words[:2] == ("variant", "of") for words in glosses)
+    assert all(0 < len(words) <= dictionary.MAX_PHRASE for words in glosses)
+    assert all(len(word) > 1 for chinese in glosses.values() for word in chinese)  # no single characters
+
+
+def test_the_longest_phrase_at_each_word_is_looked_up_first():
+    found = dict(dictionary.phrases("Which country hosted the World Cup in 2002?", stop_words()))
+    assert "世界杯" in found["world cup"] and "world" not in found and "cup" not in found
+    assert "国家" in found["country"]
+    assert "2002" not in found  # numbers are matched by keyword search as they are
+
+
+def test_plurals_find_their_singular_and_stop_words_are_not_looked_up():
+    found = dict(dictionary.phrases("How many cities were there?", stop_words()))
+    assert "城市" in found["cities"]
+    assert list(found) == ["cities"]  # "how many" and "there" are stop words only
+    assert dictionary.covered_words(list(found.items())) >= {"cities", "city"}
+
+
+def test_an_english_question_reads_the_dictionary_translation_the_corpus_has(snapshot):
+    """The nearest corpus word to "demonstration" alone is 展示 (display); CC-CEDICT's
+    translations of it include 示范, which the review uses (示范村, 示范户)."""
+    query = snapshot.parse("Which demonstration villages were created?")
+    assert "示范" in query.translations and "展示" not in query.translations
+    assert "家庭" in snapshot.parse("How many families took part?").translations
+    top = snapshot.search(query, k=3, mode="keyword").hits
+    assert any("示范" in h.passage.text for h in top)
