@@ -11,10 +11,7 @@ from kb.shapes import answer_dict, passage_citation, verdict_dict
 from conftest import QUESTIONS
 
 
-@pytest.mark.parametrize("question", ["美丽庭院示范村有多少个", pytest.param(
-    "how many beautiful-courtyard demonstration sites", marks=pytest.mark.xfail(strict=True, reason=(
-        "issue 11 not done for English: the answerability threshold for English, chosen to refuse 90% of "
-        "XQuAD-English questions whose context is absent, refuses this one too (docs/benchmarks.md)")))])
+@pytest.mark.parametrize("question", ["美丽庭院示范村有多少个", "how many beautiful-courtyard demonstration sites"])
 def test_the_courtyard_figure_is_answered_and_cited(snapshot, question):
     answer = ask(snapshot, question)
     assert answer.found and answer.text == "64个" and answer.value == 64 and answer.unit == "个"
