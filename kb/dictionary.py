@@ -41,9 +41,13 @@ def glosses() -> dict[tuple[str, ...], tuple[str, ...]]:
     return {words: tuple(chinese) for words, chinese in table.items()}
 
 
+# English plurals that no suffix rule undoes (CC-CEDICT glosses 妇女 as "woman", never "women").
+_IRREGULAR = {"women": "woman", "men": "man", "children": "child", "people": "person"}
+
+
 def _singular(word: str) -> list[str]:
-    """`word` and the singulars it may be (cities → city, matches → match, votes → vote)."""
-    out = [word]
+    """`word` and the singulars it may be (cities → city, matches → match, votes → vote, women → woman)."""
+    out = [word] + ([_IRREGULAR[word]] if word in _IRREGULAR else [])
     if word.endswith("ies") and len(word) > 4:
         out.append(word[:-3] + "y")
     if word.endswith("es") and len(word) > 4:

@@ -34,6 +34,7 @@ def test_plurals_find_their_singular_and_stop_words_are_not_looked_up():
     assert "城市" in found["cities"]
     assert list(found) == ["cities"]  # "how many" and "there" are stop words only
     assert dictionary.covered_words(list(found.items())) >= {"cities", "city"}
+    assert "妇女" in dict(dictionary.phrases("women", stop_words()))["women"]  # an irregular plural
 
 
 def test_an_english_question_reads_the_dictionary_translation_the_corpus_has(snapshot):
