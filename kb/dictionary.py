@@ -45,7 +45,7 @@ def glosses() -> dict[tuple[str, ...], tuple[str, ...]]:
 _IRREGULAR = {"women": "woman", "men": "man", "children": "child", "people": "person"}
 
 
-def _singular(word: str) -> list[str]:
+def singulars(word: str) -> list[str]:
     """`word` and the singulars it may be (cities → city, matches → match, votes → vote, women → woman)."""
     out = [word] + ([_IRREGULAR[word]] if word in _IRREGULAR else [])
     if word.endswith("ies") and len(word) > 4:
@@ -68,7 +68,7 @@ def phrases(text: str, stop_words: frozenset[str]) -> list[tuple[str, tuple[str,
             span = words[i:i + n]
             if all(w in stop_words for w in span) or (n == 1 and (len(span[0]) < 3 or span[0].isdigit())):
                 continue
-            chinese = tuple(dict.fromkeys(c for last in _singular(span[-1]) for c in table.get((*span[:-1], last), ())))
+            chinese = tuple(dict.fromkeys(c for last in singulars(span[-1]) for c in table.get((*span[:-1], last), ())))
             if chinese:
                 found.append((" ".join(span), chinese))
                 i += n
@@ -80,4 +80,4 @@ def phrases(text: str, stop_words: frozenset[str]) -> list[tuple[str, tuple[str,
 
 def covered_words(found: list[tuple[str, tuple[str, ...]]]) -> set[str]:
     """The English words (and their singulars) that the phrases of `found` account for."""
-    return {form for phrase, _ in found for word in phrase.split() for form in _singular(word)}
+    return {form for phrase, _ in found for word in phrase.split() for form in singulars(word)}

@@ -3,8 +3,8 @@ generation's model, so that an English question is read in the words of the text
 CC-CEDICT translates (kb/dictionary.py: world cup → 世界杯, season → 季节 | 赛季 …) is read as the
 nearest of its translations among the corpus's words; any other content word as the nearest
 corpus word of all (defense → 防守). Keyword search and the answer features (kb/features.py) then
-see an English question in the words of the text, with nothing hand-written (kb/glossary.py still
-serves keyword-only generations, which have no model).
+see an English question in the words of the text, with no hand-written translation (kb/glossary.py
+still serves keyword-only generations, which have no model).
 
     gen-…/lexicon/words.json    the words, most frequent first (at most MAX_WORDS)
     gen-…/lexicon/vectors.npy   float32, one unit row per word (passage side of the model)
