@@ -172,10 +172,11 @@ def candidates_and_rows(snapshot, query: Query, hits: list) -> tuple[list[Candid
 
 # What the answerability model reads of a question: the best value of each base feature over its
 # candidates, the chooser's best score, and how far the best stands out: the chooser's best score
-# over its second, and the best passage's cosine and word share over the next passage's (a question
-# whose context is absent tends to find several passages about equally near).
+# over its second and over the mean of all its candidates, and the best passage's cosine and word
+# share over the next passage's (a question whose context is absent tends to find several passages
+# about equally near).
 QUESTION_NAMES = tuple(f"best_{name}" for name in BASE) + ("best_score", "score_margin", "cos_passage_margin",
-                                                           "kw_passage_margin")
+                                                           "kw_passage_margin", "mean_score")
 
 
 def question_row(rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
@@ -183,7 +184,8 @@ def question_row(rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
     top = np.sort(scores)
     margin = top[-1] - top[-2] if len(top) > 1 else 0.0
     return np.r_[rows[:, :len(BASE)].max(axis=0), top[-1], margin,
-                 _runner_up_gap(rows[:, NAMES.index("cos_passage")]), _runner_up_gap(rows[:, NAMES.index("kw_passage")])]
+                 _runner_up_gap(rows[:, NAMES.index("cos_passage")]), _runner_up_gap(rows[:, NAMES.index("kw_passage")]),
+                 scores.mean()]
 
 
 def _runner_up_gap(values: np.ndarray) -> float:
