@@ -64,3 +64,26 @@ def test_each_answerable_question_is_asked_again_without_its_context(tmp_path):
         doc_ids = {c[3].split(":")[0] for c in q["candidates"]}  # passage ids begin with their document's id
         assert item["doc_id"] not in doc_ids and doc_ids <= own
     assert sum(q["n"] > 0 for q in part["info"]) > 0.9 * len(items)  # the other contexts still answer most
+
+
+def test_the_best_standing_out_from_the_field_raises_answerability(snapshot):
+    """The answerability model reads the chooser's best score, its margin over the second and the
+    mean of all (kb/features.py `question_row`); with best and second fixed, a flatter field (the
+    others closer to the best) is less likely to hold an answer: the learned weight of the mean is
+    negative in both languages."""
+    from kb.features import QUESTION_NAMES, candidates_and_rows, question_row
+
+    query = snapshot.parse("美丽庭院示范村有多少个")
+    _, rows, _ = candidates_and_rows(snapshot, query, snapshot.search(query, k=8).hits)
+    model = answer_model(True)
+    scores = model.scores(rows)
+    row = dict(zip(QUESTION_NAMES, question_row(rows, scores)))
+    top = np.sort(scores)
+    assert row["best_score"] == top[-1] and row["score_margin"] == pytest.approx(top[-1] - top[-2])
+    assert row["mean_score"] == pytest.approx(scores.mean())
+    flatter = scores.copy()
+    rest = scores < top[-2]
+    assert rest.sum() > 2
+    flatter[rest] = top[-2]  # every other candidate as good as the second
+    for language in ("zh", "en"):
+        assert model.answerable(rows, flatter, language) < model.answerable(rows, scores, language)
