@@ -309,15 +309,30 @@ def choose_thresholds(data: dict, chances: np.ndarray) -> dict[str, float]:
     return out
 
 
+# The answerability model reads how much of an English question's dictionary readings the best
+# passage holds (kb/features.py dict_*); the chooser does not: with them it picked the right
+# candidate less often on both parts (docs/benchmarks.md, "Dictionary readings tell answerable
+# English questions apart").
+CHOOSER_LEAVES_OUT = ("dict_local", "dict_sentence", "dict_passage", "dict_local_gap", "dict_sentence_gap",
+                      "dict_passage_gap")
+
+
+def _without(data: dict, names: tuple[str, ...]) -> dict:
+    """`data` with the columns `names` set to 0 (a copy)."""
+    from kb.features import NAMES
+
+    data = dict(data, rows=data["rows"].copy())
+    data["rows"][:, [NAMES.index(name) for name in names]] = 0.0
+    return data
+
+
 def variant(data: dict, zeroed: tuple[str, ...]) -> dict:
     """Both models of one variant (the columns named in `zeroed` set to 0), and their thresholds."""
     from kb.answer_model import AnswerModel, Linear
     from kb.features import NAMES, QUESTION_NAMES
 
-    data = dict(data, rows=data["rows"].copy())
-    for name in zeroed:
-        data["rows"][:, NAMES.index(name)] = 0.0
-    chooser = fit_chooser(data)
+    data = _without(data, zeroed)
+    chooser = fit_chooser(_without(data, CHOOSER_LEAVES_OUT))
     scores = Linear.from_dict(chooser)(data["rows"])
     qrows = question_rows(data, scores)
     answerability = fit_answerability(data, qrows)
@@ -413,14 +428,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--report", action="store_true", help="also run kb eval on the test part of every set (slow)")
     args = parser.parse_args()
-    from kb.answer_model import COSINES, answer_model
+    from kb.answer_model import NEED_VECTORS, answer_model
     from kb.features import NAMES
 
     data = collect()
     saved = {"made_by": "python bench/train_answers.py",
              "trained_on": f"{', '.join(TRAIN_SETS)} (bench/data/): the train part of the contexts, split by a hash "
                            "of their id; thresholds from the calibrate part",
-             "with_vectors": variant(data, ()), "keyword_only": variant(data, COSINES)}
+             "with_vectors": variant(data, ()), "keyword_only": variant(data, NEED_VECTORS)}
     MODEL.write_text(json.dumps(saved, indent=1) + "\n", "utf-8")
     answer_model.cache_clear()
     weights = sorted(zip(NAMES, saved["with_vectors"]["chooser"]["coef"]), key=lambda nw: -abs(nw[1]))

@@ -24,7 +24,9 @@ from kb.errors import ModelError
 from kb.features import NAMES, QUESTION_NAMES, question_row
 
 MODEL_FILE = "answer_model.json"
-COSINES = tuple(n for n in NAMES if "cos" in n)  # what a keyword-only generation cannot compute
+# What a keyword-only generation cannot compute: cosines need the model, and an English question's
+# dictionary readings (the dict_* features) the lexicon, which is embedded by it.
+NEED_VECTORS = tuple(n for n in NAMES if "cos" in n or n.startswith("dict_"))
 
 
 @dataclass(frozen=True)

@@ -19,11 +19,11 @@ from kb.tokenizer import tokenize
 BASE = ("kw_local", "kw_near", "kw_sentence", "kw_passage", "bigram_local", "bigram_sentence", "cos_local",
         "cos_sentence", "cos_passage", "inv_rank", "en", "en_cos_local", "en_cos_sentence", "typed", "sentence",
         "has_wanted", "unit_family_match", "unit_family_clash", "unit_match", "counted", "head_agrees",
-        "cue_agree", "cue_clash", "role", "log_len", "in_question")
+        "cue_agree", "cue_clash", "role", "log_len", "in_question", "dict_local", "dict_sentence", "dict_passage")
 # Each also as its distance to the best candidate of the same question: how a candidate compares
 # with the others matters more than its own value.
 GAPPED = ("kw_local", "kw_near", "kw_sentence", "kw_passage", "bigram_sentence", "cos_local", "cos_sentence",
-          "cos_passage")
+          "cos_passage", "dict_local", "dict_sentence", "dict_passage")
 NAMES = BASE + tuple(f"{name}_gap" for name in GAPPED)
 NEAR = 12  # characters either side of a candidate that count as its neighbourhood (kw_near; not tuned)
 _HAN_PAIR = re.compile(r"(?=([\u4e00-\u9fff]{2}))")
@@ -46,11 +46,14 @@ def question_words(query: Query) -> list[str]:
 
 
 class Coverage:
-    """How much of a set of words a text holds, each word weighted by its idf in the index. Lives
-    for one question: a passage or sentence shared by many candidates is measured once."""
+    """How much of a set of words a text holds, each word weighted by its idf in the index. A
+    word may be a tuple of alternatives (the readings of one English phrase): it counts when any
+    of them is there, weighted by the commonest. Lives for one question: a passage or sentence
+    shared by many candidates is measured once."""
 
-    def __init__(self, words: list[str], idf):
-        self.weights = {w: idf(w) for w in words}
+    def __init__(self, words: list[str] | list[tuple[str, ...]], idf):
+        groups = [(w,) if isinstance(w, str) else tuple(w) for w in words]
+        self.weights = {g: min(idf(w) for w in g) for g in groups if g}
         self.total = sum(self.weights.values())
         self._seen: dict[str, float] = {}
 
@@ -59,7 +62,8 @@ class Coverage:
             return 0.0
         if text not in self._seen:
             norm = normalize(text).lower()
-            self._seen[text] = sum(weight for word, weight in self.weights.items() if word in norm) / self.total
+            self._seen[text] = sum(weight for group, weight in self.weights.items()
+                                   if any(word in norm for word in group)) / self.total
         return self._seen[text]
 
 
@@ -80,6 +84,7 @@ class Question:
     query: Query
     words: Coverage
     counted: Coverage
+    readings: Coverage  # an English question's dictionary phrases, any of each one's translations
     cue: int
     vector: np.ndarray | None  # the question's embedding (None on an index without vectors)
     pairs: set[str] = field(default_factory=set)  # character bigrams of its content, question words out
@@ -136,6 +141,7 @@ def _base_row(question: Question, c: Candidate, ranks, passages, cosines, passag
         float(bool(figure and _head_agrees(figure.counts, query.target))),
         float(question.cue != 0 and c_cue == question.cue), float(question.cue * c_cue < 0),
         float(c.role), math.log1p(len(c.sentence)) / 5, float(normalize(c.text) in query.normalized),
+        question.readings(c.local), question.readings(c.sentence), question.readings(passages[c.passage_id]),
     ]
 
 
@@ -154,8 +160,9 @@ def candidates_and_rows(snapshot, query: Query, hits: list) -> tuple[list[Candid
     top = hits[:CANDIDATE_DEPTH]
     candidates = [c for hit in top for c in snapshot.candidates(hit.passage) if c.kind in (query.kind, "sentence")]
     target = query.target
-    question = Question(query, Coverage(question_words(query), snapshot.keyword.idf),
-                        Coverage(target, snapshot.keyword.idf), cue(query.normalized), snapshot.question_vector(query),
+    idf = snapshot.keyword.idf
+    question = Question(query, Coverage(question_words(query), idf), Coverage(target, idf),
+                        Coverage(list(query.readings), idf), cue(query.normalized), snapshot.question_vector(query),
                         question_pairs(query))
     cosines: dict[str, float] = {}
     passage_cosines: dict[str, float] = {}

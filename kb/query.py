@@ -68,6 +68,7 @@ class Query:
     unit_family: str | None = None  # the kind of unit a quantity question asks for (people, money …)
     unit: str | None = None  # the exact unit, where it says (个, 万元 → 元)
     translations: tuple[str, ...] = ()  # an English query's words in the index's Chinese (kb/lexicon.py)
+    readings: tuple[tuple[str, ...], ...] = ()  # each of its dictionary phrases' translations the corpus has
 
     @cached_property
     def searched_terms(self) -> list[str]:
@@ -94,10 +95,11 @@ def parse_query(text: str, max_chars: int = 1000) -> Query:
                  unit_family=family, unit=unit)
 
 
-def with_translations(query: Query, words: list[str]) -> Query:
+def with_translations(query: Query, words: list[str], readings: tuple[tuple[str, ...], ...] = ()) -> Query:
     """`query` with the Chinese words its English words were read as: searched for, and compared
-    with answer candidates, as its own words are."""
-    return dataclasses.replace(query, translations=tuple(words))
+    with answer candidates, as its own words are; and every corpus word each dictionary phrase
+    may be read as (the answer features count a phrase found when any of them is)."""
+    return dataclasses.replace(query, translations=tuple(words), readings=readings)
 
 
 def _asking_words(text: str) -> str:

@@ -87,3 +87,37 @@ def test_the_best_standing_out_from_the_field_raises_answerability(snapshot):
     flatter[rest] = top[-2]  # every other candidate as good as the second
     for language in ("zh", "en"):
         assert model.answerable(rows, flatter, language) < model.answerable(rows, scores, language)
+
+
+def test_a_phrase_counts_when_any_of_its_readings_is_there(snapshot):
+    """kb/features.py `Coverage` over alternatives: a group of readings counts when the text holds
+    any of them, weighted by the idf of the commonest."""
+    from kb.features import Coverage
+
+    idf = snapshot.keyword.idf
+    coverage = Coverage([("美好", "美丽"), ("庭院",)], idf)
+    assert coverage("开展美丽庭院创建") == pytest.approx(1.0)
+    share = min(idf("美好"), idf("美丽")) / (min(idf("美好"), idf("美丽")) + idf("庭院"))
+    assert coverage("追求美好生活") == pytest.approx(share) and 0 < share < 1
+    assert Coverage(["美丽", "庭院"], idf)("美丽乡村") == pytest.approx(idf("美丽") / (idf("美丽") + idf("庭院")))
+
+
+def test_dictionary_readings_inform_answerability_and_not_the_chooser(snapshot):
+    """An English question's dict_* features (the share of its dictionary phrases any of whose
+    readings a text holds) are higher in the passage that answers it; the chooser was trained
+    without them and the answerability model with them (bench/train_answers.py CHOOSER_LEAVES_OUT)."""
+    from kb.features import QUESTION_NAMES, candidates_and_rows
+
+    query = snapshot.parse("How many beautiful courtyard demonstration sites were created?")
+    candidates, rows, _ = candidates_and_rows(snapshot, query, snapshot.search(query, k=8).hits)
+    column = rows[:, NAMES.index("dict_passage")]
+    answering = np.array(["美丽庭院" in snapshot.passages[c.passage_id].text for c in candidates])
+    assert answering.any() and (~answering).any()
+    assert column[answering].min() > column[~answering].max()
+    saved = _saved()["with_vectors"]
+    chooser = dict(zip(NAMES, saved["chooser"]["coef"]))
+    assert all(chooser[name] == 0 for name in train_answers.CHOOSER_LEAVES_OUT)
+    english = dict(zip(QUESTION_NAMES, saved["answerability"]["en"]["coef"]))
+    assert english["best_dict_passage"] != 0
+    keyword_only = _saved()["keyword_only"]["answerability"]["en"]
+    assert all(c == 0 for n, c in zip(QUESTION_NAMES, keyword_only["coef"]) if n.startswith("best_dict_"))

@@ -45,3 +45,17 @@ def test_an_english_question_reads_the_dictionary_translation_the_corpus_has(sna
     assert "家庭" in snapshot.parse("How many families took part?").translations
     top = snapshot.search(query, k=3, mode="keyword").hits
     assert any("示范" in h.passage.text for h in top)
+
+
+def test_each_phrase_keeps_every_reading_the_corpus_has(snapshot, keyword_snapshot):
+    """Beside the one translation searched for, a query keeps all of each dictionary phrase's
+    translations that the corpus has (kb/lexicon.py `readings`): the answer features count the
+    phrase found when any of them is."""
+    query = snapshot.parse("How many beautiful courtyard demonstration sites were created?")
+    words = set(snapshot.lexicon.words)
+    assert query.readings and all(group and set(group) <= words for group in query.readings)
+    beautiful = next(group for group in query.readings if "美丽" in group)
+    assert len(beautiful) > 1  # 美丽 and 美好 both gloss "beautiful"
+    assert ("庭院",) in query.readings and ("示范",) in query.readings
+    assert snapshot.parse("美丽庭院示范村有多少个").readings == ()
+    assert keyword_snapshot.parse("How many beautiful courtyards?").readings == ()  # no lexicon without the model
