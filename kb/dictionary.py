@@ -35,26 +35,32 @@ def glosses() -> dict[tuple[str, ...], tuple[str, ...]]:
             gloss = gloss.strip()
             if not gloss or _NOT_A_GLOSS.match(gloss):
                 continue
-            words = tuple(_WORD.findall(_LEADING.sub("", _PARENTHESES.sub(" ", gloss).strip())))
-            if 0 < len(words) <= MAX_PHRASE:
-                table.setdefault(words, {})[entry.group(2)] = None
+            for part in dict.fromkeys((gloss, gloss.split(",")[0])):  # Warsaw, capital of Poland: also Warsaw
+                words = tuple(_WORD.findall(_LEADING.sub("", _PARENTHESES.sub(" ", part).strip())))
+                if 0 < len(words) <= MAX_PHRASE:
+                    table.setdefault(words, {})[entry.group(2)] = None
     return {words: tuple(chinese) for words, chinese in table.items()}
 
 
 # English plurals that no suffix rule undoes (CC-CEDICT glosses 妇女 as "woman", never "women").
 _IRREGULAR = {"women": "woman", "men": "man", "children": "child", "people": "person"}
+# Suffixes of inflected English words and what each may replace: cities → city, played → play,
+# created → create, stopped → stop, making → make, largest → large (not tuned; tests/test_dictionary.py).
+_SUFFIXES = (("ies", ("y",)), ("ied", ("y",)), ("iest", ("y",)), ("es", ("",)), ("s", ("",)), ("ed", ("", "e")),
+             ("ing", ("", "e")), ("est", ("", "e")))
 
 
-def singulars(word: str) -> list[str]:
-    """`word` and the singulars it may be (cities → city, matches → match, votes → vote, women → woman)."""
+def base_forms(word: str) -> list[str]:
+    """`word` and the words it may be an inflection of (cities → city, women → woman, played →
+    play, created → create, stopped → stop, making → make, largest → large)."""
     out = [word] + ([_IRREGULAR[word]] if word in _IRREGULAR else [])
-    if word.endswith("ies") and len(word) > 4:
-        out.append(word[:-3] + "y")
-    if word.endswith("es") and len(word) > 4:
-        out.append(word[:-2])
-    if word.endswith("s") and len(word) > 3:
-        out.append(word[:-1])
-    return out
+    for suffix, replacements in _SUFFIXES:
+        stem = word[:-len(suffix)]
+        if word.endswith(suffix) and len(stem) >= 3 - (suffix == "s"):
+            out += [stem + r for r in replacements]
+            if suffix in ("ed", "ing", "est") and len(stem) > 3 and stem[-1] == stem[-2]:
+                out.append(stem[:-1])  # a doubled last consonant
+    return list(dict.fromkeys(out))
 
 
 def phrases(text: str, stop_words: frozenset[str]) -> list[tuple[str, tuple[str, ...]]]:
@@ -68,7 +74,7 @@ def phrases(text: str, stop_words: frozenset[str]) -> list[tuple[str, tuple[str,
             span = words[i:i + n]
             if all(w in stop_words for w in span) or (n == 1 and (len(span[0]) < 3 or span[0].isdigit())):
                 continue
-            chinese = tuple(dict.fromkeys(c for last in singulars(span[-1]) for c in table.get((*span[:-1], last), ())))
+            chinese = _looked_up(table, span)
             if chinese:
                 found.append((" ".join(span), chinese))
                 i += n
@@ -78,6 +84,12 @@ def phrases(text: str, stop_words: frozenset[str]) -> list[tuple[str, tuple[str,
     return found
 
 
+def _looked_up(table: dict, span: list[str]) -> tuple[str, ...]:
+    """The Chinese words of a phrase as written and of the base forms of its last word (years:
+    岁月 as written, 年份 as year)."""
+    return tuple(dict.fromkeys(c for last in base_forms(span[-1]) for c in table.get((*span[:-1], last), ())))
+
+
 def covered_words(found: list[tuple[str, tuple[str, ...]]]) -> set[str]:
-    """The English words (and their singulars) that the phrases of `found` account for."""
-    return {form for phrase, _ in found for word in phrase.split() for form in singulars(word)}
+    """The English words (and their base forms) that the phrases of `found` account for."""
+    return {form for phrase, _ in found for word in phrase.split() for form in base_forms(word)}

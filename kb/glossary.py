@@ -7,6 +7,8 @@ import re
 from functools import lru_cache
 from importlib import resources
 
+from kb.dictionary import base_forms
+
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")  # hyphens split words: child-friendly = child friendly
 
 
@@ -23,15 +25,6 @@ def glossary() -> dict[tuple[str, ...], list[str]]:
         key = tuple(_WORD.findall(english.lower().replace("’", "'")))
         entries.setdefault(key, []).extend(t.strip() for t in chinese.split("|") if t.strip())
     return entries
-
-
-def _variants(word: str) -> list[str]:
-    out = [word]
-    if word.endswith("es") and len(word) > 4:
-        out.append(word[:-2])
-    if word.endswith("s") and len(word) > 3:
-        out.append(word[:-1])
-    return out
 
 
 def translate(query: str) -> list[str]:
@@ -68,7 +61,7 @@ def _matches(query: str) -> list[tuple[list[str], list[str]]]:
 
 def _lookup(table, words: list[str]) -> list[str] | None:
     heads, last = words[:-1], words[-1]
-    for variant in _variants(last):
+    for variant in base_forms(last):
         hit = table.get(tuple(heads + [variant]))
         if hit:
             return hit

@@ -84,14 +84,19 @@ class Lexicon:
         folder = generation / FOLDER
         return cls(folder, embed) if (folder / "words.json").exists() else None
 
-    def _phrases(self, text: str) -> list[tuple[str, list[int]]]:
-        """(phrase, rows of its translations the corpus has) for each dictionary phrase of `text`."""
-        return [(phrase, rows) for phrase, chinese in dictionary.phrases(text, stop_words())
-                if (rows := [self._row[c] for c in chinese if c in self._row and c not in QUERY_STOPWORDS])]
-
     def readings(self, text: str) -> tuple[tuple[str, ...], ...]:
-        """For each phrase of `text` the dictionary holds, every translation of it the corpus has."""
-        return tuple(tuple(self.words[r] for r in rows) for _, rows in self._phrases(text)) if self.words else ()
+        """For each phrase of `text` the dictionary holds, every translation of it the corpus has,
+        or all its translations when the corpus has none: a phrase the text never says counts
+        as missing (kindergartens, 幼儿园, over a corpus without it), not as absent from the question."""
+        if not self.words:
+            return ()
+        out = []
+        for _, chinese in dictionary.phrases(text, stop_words()):
+            chinese = tuple(c for c in chinese if c not in QUERY_STOPWORDS)
+            known = tuple(c for c in chinese if c in self._row)
+            if known or chinese:
+                out.append(known or chinese)
+        return tuple(out)
 
     def translate(self, text: str) -> list[str]:
         """The Chinese words an English text is read as, in order, each once: for each phrase the
@@ -99,7 +104,8 @@ class Lexicon:
         word, the nearest corpus word."""
         if not self.words:
             return []
-        found = self._phrases(text)
+        found = [(phrase, rows) for phrase, chinese in dictionary.phrases(text, stop_words())
+                 if (rows := [self._row[c] for c in chinese if c in self._row and c not in QUERY_STOPWORDS])]
         covered = dictionary.covered_words(found)
         rest = [word for word in english_words(text) if word not in covered]
         if not found and not rest:

@@ -50,12 +50,38 @@ def test_an_english_question_reads_the_dictionary_translation_the_corpus_has(sna
 def test_each_phrase_keeps_every_reading_the_corpus_has(snapshot, keyword_snapshot):
     """Beside the one translation searched for, a query keeps all of each dictionary phrase's
     translations that the corpus has (kb/lexicon.py `readings`): the answer features count the
-    phrase found when any of them is."""
+    phrase found when any of them is. A phrase none of whose translations the corpus has keeps
+    them all: it counts as a phrase the text does not say."""
     query = snapshot.parse("How many beautiful courtyard demonstration sites were created?")
     words = set(snapshot.lexicon.words)
     assert query.readings and all(group and set(group) <= words for group in query.readings)
     beautiful = next(group for group in query.readings if "美丽" in group)
     assert len(beautiful) > 1  # 美丽 and 美好 both gloss "beautiful"
     assert ("庭院",) in query.readings and ("示范",) in query.readings
+    absent = snapshot.parse("How many kindergartens were opened?").readings
+    assert "幼儿园" in absent[0] and not set(absent[0]) & words  # the review never says 幼儿园
+    assert set(absent[1]) <= words  # opened: 开展, 开设 …
     assert snapshot.parse("美丽庭院示范村有多少个").readings == ()
     assert keyword_snapshot.parse("How many beautiful courtyards?").readings == ()  # no lexicon without the model
+
+
+def test_inflected_words_find_their_base_form():
+    assert dictionary.base_forms("cities")[:2] == ["cities", "city"]
+    assert {"play", "create", "stop", "make", "large", "busy"} <= {
+        form for word in ("played", "created", "stopped", "making", "largest", "busiest")
+        for form in dictionary.base_forms(word)}
+    found = dict(dictionary.phrases("Who created the largest stadium?", stop_words()))
+    assert "创造" in found["created"] and "大型" in found["largest"]
+    assert dictionary.covered_words(list(found.items())) >= {"created", "create"}
+
+
+def test_a_word_the_dictionary_holds_as_written_keeps_its_base_form_too():
+    """CC-CEDICT glosses 城邑 as "cities" and 城市 as "city": a plural is read as both."""
+    found = dict(dictionary.phrases("cities", stop_words()))
+    assert ("cities",) in dictionary.glosses() and {"城邑", "城市"} <= set(found["cities"])
+
+
+def test_a_name_glossed_with_its_description_is_found_by_the_name():
+    """/Warsaw, capital of Poland/: the part before the comma is a gloss too."""
+    assert "华沙" in dictionary.glosses()[("warsaw",)]
+    assert "华沙" in dict(dictionary.phrases("How many people lived in Warsaw?", stop_words()))["warsaw"]
