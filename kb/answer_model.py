@@ -9,8 +9,8 @@ kb/data/answer_model.json. Two linear models over kb/features.py's features:
   question's language (chosen on held-out data to refuse 90% of questions whose context is
   absent) `kb ask` says "not found".
 
-Two variants of both: one for generations with vectors, one trained without the cosine features
-for keyword-only generations."""
+Two variants of both: one for generations with vectors, one trained without what needs the model
+(the cosine features, and the dictionary readings the lexicon gives) for keyword-only generations."""
 from __future__ import annotations
 
 import json
