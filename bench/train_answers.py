@@ -309,14 +309,6 @@ def choose_thresholds(data: dict, chances: np.ndarray) -> dict[str, float]:
     return out
 
 
-# The answerability model reads how much of an English question's dictionary readings the best
-# passage holds (kb/features.py dict_*); the chooser does not: with them it picked the right
-# candidate less often on both parts (docs/benchmarks.md, "Dictionary readings tell answerable
-# English questions apart").
-CHOOSER_LEAVES_OUT = ("dict_local", "dict_sentence", "dict_passage", "dict_local_gap", "dict_sentence_gap",
-                      "dict_passage_gap")
-
-
 def _without(data: dict, names: tuple[str, ...]) -> dict:
     """`data` with the columns `names` set to 0 (a copy)."""
     from kb.features import NAMES
@@ -329,10 +321,13 @@ def _without(data: dict, names: tuple[str, ...]) -> dict:
 def variant(data: dict, zeroed: tuple[str, ...]) -> dict:
     """Both models of one variant (the columns named in `zeroed` set to 0), and their thresholds."""
     from kb.answer_model import AnswerModel, Linear
-    from kb.features import NAMES, QUESTION_NAMES
+    from kb.features import NAMES, QUESTION_NAMES, READINGS
 
     data = _without(data, zeroed)
-    chooser = fit_chooser(_without(data, CHOOSER_LEAVES_OUT))
+    # The answerability model reads how much of an English question's dictionary readings the best
+    # passage holds; the chooser does not: with them it picked the right candidate less often on
+    # train and calibrate (docs/benchmarks.md, "Dictionary readings tell answerable English questions apart").
+    chooser = fit_chooser(_without(data, READINGS))
     scores = Linear.from_dict(chooser)(data["rows"])
     qrows = question_rows(data, scores)
     answerability = fit_answerability(data, qrows)

@@ -21,12 +21,12 @@ from importlib import resources
 import numpy as np
 
 from kb.errors import ModelError
-from kb.features import NAMES, QUESTION_NAMES, question_row
+from kb.features import NAMES, QUESTION_NAMES, READINGS, question_row
 
 MODEL_FILE = "answer_model.json"
 # What a keyword-only generation cannot compute: cosines need the model, and an English question's
 # dictionary readings (the dict_* features) the lexicon, which is embedded by it.
-NEED_VECTORS = tuple(n for n in NAMES if "cos" in n or n.startswith("dict_"))
+NEED_VECTORS = tuple(n for n in NAMES if "cos" in n) + READINGS
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,7 @@ def base_forms(word: str) -> list[str]:
     out = [word] + ([_IRREGULAR[word]] if word in _IRREGULAR else [])
     for suffix, replacements in _SUFFIXES:
         stem = word[:-len(suffix)]
-        if word.endswith(suffix) and len(stem) >= 3 - (suffix == "s"):
+        if word.endswith(suffix) and len(stem) >= 3:
             out += [stem + r for r in replacements]
             if suffix in ("ed", "ing", "est") and len(stem) > 3 and stem[-1] == stem[-2]:
                 out.append(stem[:-1])  # a doubled last consonant

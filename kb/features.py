@@ -25,6 +25,7 @@ BASE = ("kw_local", "kw_near", "kw_sentence", "kw_passage", "bigram_local", "big
 GAPPED = ("kw_local", "kw_near", "kw_sentence", "kw_passage", "bigram_sentence", "cos_local", "cos_sentence",
           "cos_passage", "dict_local", "dict_sentence", "dict_passage")
 NAMES = BASE + tuple(f"{name}_gap" for name in GAPPED)
+READINGS = tuple(name for name in NAMES if name.startswith("dict_"))  # need an English question's readings
 NEAR = 12  # characters either side of a candidate that count as its neighbourhood (kw_near; not tuned)
 _HAN_PAIR = re.compile(r"(?=([\u4e00-\u9fff]{2}))")
 _LONGEST_FIRST = sorted(QUERY_STOPWORDS, key=lambda word: (-len(word), word))

@@ -93,10 +93,8 @@ class Lexicon:
         out = []
         for _, chinese in dictionary.phrases(text, stop_words()):
             chinese = tuple(c for c in chinese if c not in QUERY_STOPWORDS)
-            known = tuple(c for c in chinese if c in self._row)
-            if known or chinese:
-                out.append(known or chinese)
-        return tuple(out)
+            out.append(tuple(c for c in chinese if c in self._row) or chinese)
+        return tuple(group for group in out if group)
 
     def translate(self, text: str) -> list[str]:
         """The Chinese words an English text is read as, in order, each once: for each phrase the

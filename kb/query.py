@@ -68,7 +68,7 @@ class Query:
     unit_family: str | None = None  # the kind of unit a quantity question asks for (people, money …)
     unit: str | None = None  # the exact unit, where it says (个, 万元 → 元)
     translations: tuple[str, ...] = ()  # an English query's words in the index's Chinese (kb/lexicon.py)
-    readings: tuple[tuple[str, ...], ...] = ()  # each of its dictionary phrases' translations the corpus has
+    readings: tuple[tuple[str, ...], ...] = ()  # per dictionary phrase: its translations the corpus has, else all
 
     @cached_property
     def searched_terms(self) -> list[str]:

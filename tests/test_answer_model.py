@@ -105,8 +105,8 @@ def test_a_phrase_counts_when_any_of_its_readings_is_there(snapshot):
 def test_dictionary_readings_inform_answerability_and_not_the_chooser(snapshot):
     """An English question's dict_* features (the share of its dictionary phrases any of whose
     readings a text holds) are higher in the passage that answers it; the chooser was trained
-    without them and the answerability model with them (bench/train_answers.py CHOOSER_LEAVES_OUT)."""
-    from kb.features import QUESTION_NAMES, candidates_and_rows
+    without them and the answerability model with them (bench/train_answers.py `variant`)."""
+    from kb.features import QUESTION_NAMES, READINGS, candidates_and_rows
 
     query = snapshot.parse("How many beautiful courtyard demonstration sites were created?")
     candidates, rows, _ = candidates_and_rows(snapshot, query, snapshot.search(query, k=8).hits)
@@ -116,7 +116,7 @@ def test_dictionary_readings_inform_answerability_and_not_the_chooser(snapshot):
     assert column[answering].min() > column[~answering].max()
     saved = _saved()["with_vectors"]
     chooser = dict(zip(NAMES, saved["chooser"]["coef"]))
-    assert all(chooser[name] == 0 for name in train_answers.CHOOSER_LEAVES_OUT)
+    assert all(chooser[name] == 0 for name in READINGS) and len(READINGS) == 6
     english = dict(zip(QUESTION_NAMES, saved["answerability"]["en"]["coef"]))
     assert english["best_dict_passage"] != 0
     keyword_only = _saved()["keyword_only"]["answerability"]["en"]
