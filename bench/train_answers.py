@@ -225,21 +225,61 @@ def _train_mask(data: dict) -> np.ndarray:
     return np.array([info[g]["part"] == "train" and info[g]["set"] in TRAIN_SETS for g in data["groups"]])
 
 
+# How much each sentence's list of typed candidates weighs in the chooser's objective against a
+# question's list of all its candidates: 1, 2, 3 and 5 tried, 3 best on the train part (docs/benchmarks.md,
+# "The chooser learns the figure within the sentence").
+WITHIN_SENTENCE_WEIGHT = 3.0
+
+
 def fit_chooser(data: dict, steps: int = 500, rate: float = 0.5, l2: float = 1e-3) -> dict:
     """A linear score trained listwise: for each train question with a right candidate, a softmax
-    over its candidates is pulled towards the right ones (full-batch gradient descent from zero:
-    deterministic). Standardised by the train rows' mean and spread."""
+    over its candidates is pulled towards the right ones, and so is a softmax over each sentence's
+    candidates of the kind the question asks (`_sentence_groups`), which is the choice `kb ask`
+    makes in the chosen sentence (full-batch gradient descent from zero: deterministic).
+    Standardised by the train rows' mean and spread."""
     mask = _train_mask(data)
     mean = data["rows"][mask].mean(axis=0)
     scale = data["rows"][mask].std(axis=0)
     scale[scale == 0] = 1.0
-    x = ((data["rows"][mask] - mean) / scale).astype(np.float64)
-    y, groups = data["labels"][mask].astype(np.float64), data["groups"][mask]
+    x = ((data["rows"] - mean) / scale).astype(np.float64)
+    within = _sentence_groups(data)
+    extra = mask & (within >= 0)
+    groups = np.r_[data["groups"][mask], within[extra] + data["groups"].max() + 1]
+    weights = np.r_[np.ones(mask.sum()), np.full(extra.sum(), WITHIN_SENTENCE_WEIGHT)]
+    w = _listwise(np.vstack([x[mask], x[extra]]), np.r_[data["labels"][mask], data["labels"][extra]].astype(np.float64),
+                  groups, weights, steps, rate, l2)
+    return {"mean": mean.round(6).tolist(), "scale": scale.round(6).tolist(), "coef": w.round(6).tolist(), "intercept": 0.0}
+
+
+def _sentence_groups(data: dict) -> np.ndarray:
+    """For each candidate row, a group number shared by the candidates of the question's own kind
+    (a figure, date, name or number) in one sentence of one question, for sentences holding two or
+    more of them; -1 for every other row."""
+    out = np.full(len(data["rows"]), -1)
+    numbers: dict[tuple[int, str], list[int]] = {}
+    start = 0
+    for number, q in enumerate(data["info"]):
+        for i, (kind, _, _, sentence) in enumerate(q["candidates"]):
+            if kind == q["kind"] and kind != "sentence":
+                numbers.setdefault((number, sentence), []).append(start + i)
+        start += q["n"]
+    for group, rows in enumerate(rows for rows in numbers.values() if len(rows) > 1):
+        out[rows] = group
+    return out
+
+
+def _listwise(x: np.ndarray, y: np.ndarray, groups: np.ndarray, weights: np.ndarray,
+              steps: int, rate: float, l2: float) -> np.ndarray:
+    """Weights of a linear score whose softmax within each group (with a right row) approaches
+    its right rows, each group's loss weighted by its rows' `weights`."""
     has_right = np.zeros(groups.max() + 1, dtype=bool)
     np.logical_or.at(has_right, groups, y > 0)
     keep = has_right[groups]
-    x, y, groups = x[keep], y[keep], np.unique(groups[keep], return_inverse=True)[1]
+    x, y, weights = x[keep], y[keep], weights[keep]
+    groups = np.unique(groups[keep], return_inverse=True)[1]
     n = groups.max() + 1
+    group_weight = np.zeros(n)
+    group_weight[groups] = weights
     rights = np.zeros(n)
     np.add.at(rights, groups, y)
     target = y / rights[groups]
@@ -251,8 +291,8 @@ def fit_chooser(data: dict, steps: int = 500, rate: float = 0.5, l2: float = 1e-
         e = np.exp(z - top[groups])
         total = np.zeros(n)
         np.add.at(total, groups, e)
-        w -= rate * (x.T @ (e / total[groups] - target) / n + l2 * w)
-    return {"mean": mean.round(6).tolist(), "scale": scale.round(6).tolist(), "coef": w.round(6).tolist(), "intercept": 0.0}
+        w -= rate * (x.T @ ((e / total[groups] - target) * group_weight[groups]) / group_weight.sum() + l2 * w)
+    return w
 
 
 def question_rows(data: dict, scores: np.ndarray) -> np.ndarray:

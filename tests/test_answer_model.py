@@ -121,3 +121,38 @@ def test_dictionary_readings_inform_answerability_and_not_the_chooser(snapshot):
     assert english["best_dict_passage"] != 0
     keyword_only = _saved()["keyword_only"]["answerability"]["en"]
     assert all(c == 0 for n, c in zip(QUESTION_NAMES, keyword_only["coef"]) if n.startswith("best_dict_"))
+
+
+def _figure_questions(count: int) -> dict:
+    """Training data shaped as bench/train_answers.py `collect` makes it: each question has a right
+    sentence holding a right and a wrong figure (told apart by unit_match alone) and a wrong sentence
+    holding one figure that also has the unit asked for."""
+    kw, unit = NAMES.index("kw_sentence"), NAMES.index("unit_match")
+    rows, labels, groups, info = [], [], [], []
+    for number in range(count):
+        described = [("sentence", 1, "p@0", {kw: 1}), ("quantity", 1, "p@0", {kw: 1, unit: 1}),
+                     ("quantity", 0, "p@0", {kw: 1}), ("sentence", 0, "p@9", {}), ("quantity", 0, "p@9", {unit: 1})]
+        for kind, label, sentence, values in described:
+            row = np.zeros(len(NAMES), dtype=np.float32)
+            row[list(values)] = list(values.values())
+            rows.append(row)
+            labels.append(label)
+            groups.append(number)
+        info.append({"set": "cmrc-dev", "part": "train", "kind": "quantity", "n": len(described),
+                     "candidates": [[kind, "", bool(label), sentence] for kind, label, sentence, _ in described]})
+    return {"rows": np.asarray(rows), "labels": np.asarray(labels, dtype=np.int8),
+            "groups": np.asarray(groups), "info": info}
+
+
+def test_the_chooser_also_learns_which_figure_of_a_sentence_answers(monkeypatch):
+    """`kb ask` takes the best figure of the chosen sentence: the chooser's objective holds each
+    sentence's figures as a list of their own, so what tells them apart weighs more."""
+    data = _figure_questions(20)
+    within = train_answers._sentence_groups(data)
+    assert list(within[:5]) == [-1, 0, 0, -1, -1]  # the two figures of the first sentence; one alone is no list
+    assert len(set(within[within >= 0])) == 20
+    coefficients = {}
+    for weight in (0.0, train_answers.WITHIN_SENTENCE_WEIGHT):
+        monkeypatch.setattr(train_answers, "WITHIN_SENTENCE_WEIGHT", weight)
+        coefficients[weight] = train_answers.fit_chooser(data)["coef"][NAMES.index("unit_match")]
+    assert coefficients[train_answers.WITHIN_SENTENCE_WEIGHT] > coefficients[0.0] > 0
