@@ -279,10 +279,28 @@ def counted_words(clause: str, q: Quantity, others: list[Quantity]) -> str:
 
 def slot(clause: str, q: Quantity, others: list[Quantity]) -> str:
     """The clause around a figure, cut at its neighbours and, after it, at a list break: in
-    示范区1个、示范镇街8个 the 8 gets 、示范镇街 and the 1 gets 示范区 (with what precedes it)."""
+    示范区1个、示范镇街8个 the 8 gets 、示范镇街 and the 1 gets 示范区 (with what precedes it). In a
+    list whose figures lead their items (评选出1名一级收藏作品、5名二级收藏作品) an item's words follow
+    its figure: the 5 gets 二级收藏作品 and the lead-in all items share (评选出), not the item before."""
     nxt = min((o.start for o in others if o.start >= q.end), default=len(clause))
-    prv = max((o.end for o in others if o.end <= q.start), default=0)
-    return f"{clause[prv:q.start]} {_LIST_BREAK.split(clause[q.end:nxt], maxsplit=1)[0]}"
+    return f"{_before(clause, q, others)} {_LIST_BREAK.split(clause[q.end:nxt], maxsplit=1)[0]}"
+
+
+def _before(clause: str, q: Quantity, others: list[Quantity]) -> str:
+    """The words of a figure's slot before it: back to the previous figure, or, where the figure
+    leads its item and follows another item (、5名二级…), the lead-in of the list."""
+    previous = max((o for o in others if o.end <= q.start), key=lambda o: o.end, default=None)
+    before = clause[previous.end if previous else 0:q.start]
+    if previous is None or not _LIST_BREAK.search(before) or not _leads_item(clause, q, others):
+        return before
+    return _before(clause, previous, [o for o in others if o is not previous] + [q])
+
+
+def _leads_item(clause: str, q: Quantity, others: list[Quantity]) -> bool:
+    """Whether the words of the figure's item follow it (5名二级收藏作品), by counted_words' rule."""
+    nxt = min((o.start for o in others if o.start >= q.end), default=len(clause))
+    after = _LIST_BREAK.split(clause[q.end:nxt], maxsplit=1)[0].strip(" “”\"'（）()")
+    return bool(after) and bool(re.match(r"[\u4e00-\u9fff]", after))
 
 
 def figures_of(passage) -> list[Figure]:

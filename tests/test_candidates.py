@@ -25,6 +25,15 @@ def test_a_list_item_figure_belongs_to_its_own_item(report_text):
     assert "示范基地" in _one(found, "quantity", "15个").local
 
 
+def test_in_a_list_whose_figures_lead_their_items_each_gets_its_own_words(report_text):
+    """评选出1名一级收藏作品、5名二级收藏作品: the 5 counts 二级收藏作品; the words of the item before it
+    are not its own, the lead-in is every item's."""
+    _, found = _candidates(report_text, "评选出1名一级收藏作品、5名二级收藏作品、10名三级收藏作品和150名优秀作品")
+    second, last = _one(found, "quantity", "5名"), _one(found, "quantity", "150名")
+    assert "二级收藏作品" in second.local and "一级" not in second.local and "评选出" in second.local
+    assert "优秀作品" in last.local and "三级" not in last.local and "评选出" in last.local
+
+
 def test_offsets_point_at_the_text_in_the_document(report_text):
     sentence = "畅通三级维权站、12338妇女热线，全市妇联系统处理信访案件4308宗，服务4644人次，处理率100%。"
     _, found = _candidates(report_text, sentence)
