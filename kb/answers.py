@@ -102,8 +102,9 @@ def ask(snapshot: Snapshot, question: Query | str, mode: str = "hybrid") -> Answ
     of the top passages (kb/candidates.py) are scored by the learned model (kb/answer_model.py):
     the best one answers, when the model finds the corpus likely to hold an answer at all. A
     question that wants a figure, date, name or number gets the best one of that kind from the
-    chosen sentence (for a question that names its unit, from the chosen passage: `_wanted_near`);
-    the sentence is the answer when there is none."""
+    chosen sentence (for a question that asks for a unit family, one of that family, from the
+    chosen passage if the sentence has none: `_wanted_near`); the sentence is the answer when
+    there is none."""
     query = question if isinstance(question, Query) else snapshot.parse(question)
     hits = _of_named_years(snapshot, query, snapshot.search(query, k=SEARCH_DEPTH, mode=mode).hits)
     candidates, rows, vectors = candidates_and_rows(snapshot, query, hits)
@@ -131,14 +132,16 @@ def ask(snapshot: Snapshot, question: Query | str, mode: str = "hybrid") -> Answ
 
 def _wanted_near(query: Query, chosen: Candidate, ranked: list[Candidate]) -> list[Candidate]:
     """The candidates of the kind asked for in the chosen sentence, best first. A question that
-    names its unit (多少公分, 几辆) wants a figure: when the sentence holds none, the figures of that
-    unit's family in the same passage (measured in docs/benchmarks.md, "Figures as public text
-    writes them")."""
+    asks for a unit family (多少公里, 面积是多大) wants a figure of that family: those of the sentence,
+    else those of the chosen passage (天水围河全长有多少公里 is not answered 3条 when the passage says
+    27公里), else any figure of the sentence (docs/benchmarks.md, "The chooser learns the figure within
+    the sentence")."""
     typed = [c for c in ranked if c.kind == query.kind and within(c, chosen)]
-    if typed or not (query.kind == "quantity" and query.unit and chosen.kind == "sentence"):
+    if query.kind != "quantity" or not query.unit_family:
         return typed
-    return [c for c in ranked if c.kind == "quantity" and c.passage_id == chosen.passage_id
-            and c.figure.family == query.unit_family]
+    in_passage = [c for c in ranked if c.kind == "quantity" and c.passage_id == chosen.passage_id
+                  and c.figure.family == query.unit_family]
+    return [c for c in in_passage if within(c, chosen)] or in_passage or typed
 
 
 def _in_sentence(snapshot: Snapshot, evidence: Evidence, chosen: Candidate) -> Evidence:

@@ -207,3 +207,19 @@ def test_a_question_naming_its_unit_gets_a_figure_of_that_unit_from_the_chosen_p
     assert [c.text for c in named] == ["60条"]
     assert _wanted_near(parse_query("推出的原创短视频有多少"), first, candidates) == []  # no unit named
     assert _wanted_near(parse_query("投入了多少万元"), first, candidates) == []  # no figure of that family
+
+
+def test_a_figure_of_the_family_asked_for_comes_before_the_chosen_sentence_figures_of_another(snapshot):
+    """The chosen sentence (开展“爱润孩子·助力成长”…) counts parcels, families and mothers, no
+    sessions; the sentence before it in its passage says 活动772场: a question for 场 gets that."""
+    from kb.answers import _wanted_near
+    from kb.candidates import within
+
+    passage = next(p for p in snapshot.passages.values() if "活动772场" in p.text)
+    candidates = snapshot.candidates(passage)
+    chosen = next(c for c in candidates if c.kind == "sentence" and c.sentence.startswith("开展“爱润孩子"))
+    in_sentence = [c for c in candidates if c.kind == "quantity" and within(c, chosen)]
+    assert {"400个", "263个"} <= {c.text for c in in_sentence} and all(c.figure.family != "sessions" for c in in_sentence)
+    assert [c.text for c in _wanted_near(parse_query("开展了多少场活动"), chosen, candidates)] == ["772场"]
+    parcels = _wanted_near(parse_query("寄送了多少个书香包"), chosen, candidates)
+    assert {c.text for c in parcels} == {"400个", "263个"}  # the sentence's own, not the passage's
