@@ -19,7 +19,8 @@ from kb.tokenizer import user_words
 # 2: figures read with more units, a second magnitude and unit families (kb/figures.py): the figure
 # table (which stores each figure's family) and the answer candidates of an older generation are stale.
 # 3: lengths in 公分 / 公尺 / 英里 …, a space between number and unit (15 个), 四周 is not a figure
-FORMAT_VERSION = 3
+# 4: a figure that leads its list item (5名二级收藏作品) has its own item's words as its context (kb/figures.py slot)
+FORMAT_VERSION = 4
 
 
 @dataclass
