@@ -269,12 +269,8 @@ _LIST_BREAK = re.compile(r"[、和及与]|以及")
 def counted_words(clause: str, q: Quantity, others: list[Quantity]) -> str:
     """What a figure counts: the noun after its measure word (1019个妇女之家, up to the next list
     break) or else the words before it, back to the previous figure (示范村、示范户等64个)."""
-    nxt = min((o.start for o in others if o.start >= q.end), default=len(clause))
     prv = max((o.end for o in others if o.end <= q.start), default=0)
-    after = _LIST_BREAK.split(clause[q.end:nxt], maxsplit=1)[0].strip(" “”\"'（）()")
-    if after and re.match(r"[\u4e00-\u9fff]", after):
-        return after
-    return clause[prv:q.start].strip(" 、“”\"'（）()")
+    return _words_led(clause, q, others) or clause[prv:q.start].strip(" 、“”\"'（）()")
 
 
 def slot(clause: str, q: Quantity, others: list[Quantity]) -> str:
@@ -282,8 +278,19 @@ def slot(clause: str, q: Quantity, others: list[Quantity]) -> str:
     示范区1个、示范镇街8个 the 8 gets 、示范镇街 and the 1 gets 示范区 (with what precedes it). In a
     list whose figures lead their items (评选出1名一级收藏作品、5名二级收藏作品) an item's words follow
     its figure: the 5 gets 二级收藏作品 and the lead-in all items share (评选出), not the item before."""
+    return f"{_before(clause, q, others)} {_after(clause, q, others)}"
+
+
+def _after(clause: str, q: Quantity, others: list[Quantity]) -> str:
+    """The clause after a figure, up to the next figure or list break."""
     nxt = min((o.start for o in others if o.start >= q.end), default=len(clause))
-    return f"{_before(clause, q, others)} {_LIST_BREAK.split(clause[q.end:nxt], maxsplit=1)[0]}"
+    return _LIST_BREAK.split(clause[q.end:nxt], maxsplit=1)[0]
+
+
+def _words_led(clause: str, q: Quantity, others: list[Quantity]) -> str:
+    """The words a figure leads (1019个妇女之家 → 妇女之家), or "" when its item's words precede it."""
+    after = _after(clause, q, others).strip(" “”\"'（）()")
+    return after if after and re.match(r"[\u4e00-\u9fff]", after) else ""
 
 
 def _before(clause: str, q: Quantity, others: list[Quantity]) -> str:
@@ -291,16 +298,9 @@ def _before(clause: str, q: Quantity, others: list[Quantity]) -> str:
     leads its item and follows another item (、5名二级…), the lead-in of the list."""
     previous = max((o for o in others if o.end <= q.start), key=lambda o: o.end, default=None)
     before = clause[previous.end if previous else 0:q.start]
-    if previous is None or not _LIST_BREAK.search(before) or not _leads_item(clause, q, others):
-        return before
-    return _before(clause, previous, [o for o in others if o is not previous] + [q])
-
-
-def _leads_item(clause: str, q: Quantity, others: list[Quantity]) -> bool:
-    """Whether the words of the figure's item follow it (5名二级收藏作品), by counted_words' rule."""
-    nxt = min((o.start for o in others if o.start >= q.end), default=len(clause))
-    after = _LIST_BREAK.split(clause[q.end:nxt], maxsplit=1)[0].strip(" “”\"'（）()")
-    return bool(after) and bool(re.match(r"[\u4e00-\u9fff]", after))
+    if previous is not None and _LIST_BREAK.search(before) and _words_led(clause, q, others):
+        return _before(clause, previous, [o for o in others if o is not previous] + [q])
+    return before
 
 
 def figures_of(passage) -> list[Figure]:
