@@ -241,13 +241,13 @@ def fit_chooser(data: dict, steps: int = 500, rate: float = 0.5, l2: float = 1e-
     mean = data["rows"][mask].mean(axis=0)
     scale = data["rows"][mask].std(axis=0)
     scale[scale == 0] = 1.0
-    x = ((data["rows"] - mean) / scale).astype(np.float64)
     within = _sentence_groups(data)
-    extra = mask & (within >= 0)
+    extra = mask & (within >= 0)  # a train row in a sentence's list too: used twice
+    x = ((np.vstack([data["rows"][mask], data["rows"][extra]]) - mean) / scale).astype(np.float64)
+    y = np.r_[data["labels"][mask], data["labels"][extra]].astype(np.float64)
     groups = np.r_[data["groups"][mask], within[extra] + data["groups"].max() + 1]
     weights = np.r_[np.ones(mask.sum()), np.full(extra.sum(), WITHIN_SENTENCE_WEIGHT)]
-    w = _listwise(np.vstack([x[mask], x[extra]]), np.r_[data["labels"][mask], data["labels"][extra]].astype(np.float64),
-                  groups, weights, steps, rate, l2)
+    w = _listwise(x, y, groups, weights, steps, rate, l2)
     return {"mean": mean.round(6).tolist(), "scale": scale.round(6).tolist(), "coef": w.round(6).tolist(), "intercept": 0.0}
 
 
