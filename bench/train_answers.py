@@ -9,7 +9,7 @@ train, calibrate or test (2:1:1; the CMRC trial set is all train), and one conte
 out of the index, so that its questions are unanswerable: they must get "not found"; every other
 question is also asked once more with its own context filtered out of the search, which makes
 many more unanswerable items of the same kind (sibling paragraphs of the article stay). Both models
-(the listwise chooser and the answerability model, kb/answer_model.py) are fitted on the train
+(the chooser's ranking trees and the answerability model, kb/answer_model.py) are fitted on the train
 part of CMRC and XQuAD-English; the "not found" threshold of each language is set on that
 language's unanswerable calibration questions by split conformal prediction, to refuse at least
 90% of new ones in expectation; test is reported and never used for a choice. Deterministic: same data, same features, same file.
@@ -219,80 +219,106 @@ def _cached(name: str, compute) -> dict:
     return part
 
 
-def _train_mask(data: dict) -> np.ndarray:
-    """Which candidate rows belong to the train part of the training sets."""
+# The chooser's trees: LightGBM's LambdaRank, chosen by `python bench/train_answers.py --tune`
+# (4-fold cross-validation within the train part, `tune_chooser`; docs/benchmarks.md, "The chooser
+# as trees"). One thread, fixed seed: the same data gives the same trees.
+CHOOSER_PARAMS = {"objective": "lambdarank", "learning_rate": 0.05, "num_leaves": 15, "min_data_in_leaf": 50,
+                  "lambdarank_truncation_level": 10, "deterministic": True, "force_col_wise": True,
+                  "num_threads": 1, "seed": 0, "verbose": -1}
+CHOOSER_ROUNDS = 150
+TUNE_GRID = [(leaves, least, rounds) for leaves in (7, 15, 31, 63) for least in (50, 200) for rounds in (150, 300, 600)]
+
+
+def fit_chooser(data: dict, params: dict | None = None, rounds: int = CHOOSER_ROUNDS,
+                questions: np.ndarray | None = None) -> dict:
+    """Regression trees that rank each train question's right candidates first (LambdaRank over
+    the question's list), exported by `export_trees`. `questions`: which questions to train on
+    (default: the train part of the training sets); those without a right candidate teach nothing."""
+    import lightgbm
+
     info = data["info"]
-    return np.array([info[g]["part"] == "train" and info[g]["set"] in TRAIN_SETS for g in data["groups"]])
+    if questions is None:
+        questions = np.array([q["part"] == "train" and q["set"] in TRAIN_SETS for q in info])
+    sizes = np.array([q["n"] for q in info])
+    right = np.zeros(len(info), dtype=bool)
+    np.logical_or.at(right, data["groups"], data["labels"] > 0)
+    use = questions & right
+    rows = use[data["groups"]]
+    booster = lightgbm.train(CHOOSER_PARAMS | (params or {}),
+                             lightgbm.Dataset(data["rows"][rows], data["labels"][rows], group=sizes[use]),
+                             num_boost_round=rounds)
+    gain = booster.feature_importance("gain")
+    return export_trees(booster) | {"gain": (gain / max(gain.sum(), 1e-12)).round(4).tolist()}
 
 
-# How much each sentence's list of typed candidates weighs in the chooser's objective against a
-# question's list of all its candidates: 1, 2, 3 and 5 tried, 3 best on the train part (docs/benchmarks.md,
-# "The chooser learns the figure within the sentence").
-WITHIN_SENTENCE_WEIGHT = 3.0
+def export_trees(booster) -> dict:
+    """A LightGBM model as the plain node arrays kb/answer_model.py `Trees` walks: per tree, nodes
+    numbered from the root, a leaf's feature -1."""
+    trees, depth = [], 0
+    for tree in booster.dump_model()["tree_info"]:
+        nodes = {"feature": [], "threshold": [], "left": [], "right": [], "value": []}
+
+        def add(node: dict, level: int) -> int:
+            nonlocal depth
+            number = len(nodes["feature"])
+            for key, fill in (("feature", -1), ("threshold", 0.0), ("left", 0), ("right", 0), ("value", 0.0)):
+                nodes[key].append(fill)
+            if "leaf_value" in node:
+                nodes["value"][number] = node["leaf_value"]
+                depth = max(depth, level)
+                return number
+            if node["decision_type"] != "<=" or node["missing_type"] not in ("None", "NaN"):
+                raise ValueError(f"a split kb/answer_model.py cannot walk: {node['decision_type']}, {node['missing_type']}")
+            nodes["feature"][number] = node["split_feature"]
+            nodes["threshold"][number] = float(node["threshold"])
+            nodes["left"][number] = add(node["left_child"], level + 1)
+            nodes["right"][number] = add(node["right_child"], level + 1)
+            return number
+
+        add(tree["tree_structure"], 0)
+        trees.append(nodes)
+    return {"trees": trees, "depth": depth}
 
 
-def fit_chooser(data: dict, steps: int = 500, rate: float = 0.5, l2: float = 1e-3) -> dict:
-    """A linear score trained listwise: for each train question with a right candidate, a softmax
-    over its candidates is pulled towards the right ones, and so is a softmax over each sentence's
-    candidates of the kind the question asks (`_sentence_groups`), which is the choice `kb ask`
-    makes in the chosen sentence (full-batch gradient descent from zero: deterministic).
-    Standardised by the train rows' mean and spread."""
-    mask = _train_mask(data)
-    mean = data["rows"][mask].mean(axis=0)
-    scale = data["rows"][mask].std(axis=0)
-    scale[scale == 0] = 1.0
-    within = _sentence_groups(data)
-    extra = mask & (within >= 0)  # a train row in a sentence's list too: used twice
-    x = ((np.vstack([data["rows"][mask], data["rows"][extra]]) - mean) / scale).astype(np.float64)
-    y = np.r_[data["labels"][mask], data["labels"][extra]].astype(np.float64)
-    groups = np.r_[data["groups"][mask], within[extra] + data["groups"].max() + 1]
-    weights = np.r_[np.ones(mask.sum()), np.full(extra.sum(), WITHIN_SENTENCE_WEIGHT)]
-    w = _listwise(x, y, groups, weights, steps, rate, l2)
-    return {"mean": mean.round(6).tolist(), "scale": scale.round(6).tolist(), "coef": w.round(6).tolist(), "intercept": 0.0}
+def _folds(data: dict, parts: int = 4) -> np.ndarray:
+    """A fold number for each train question of the training sets (-1 for the others): each set's
+    questions cut into `parts` consecutive runs, so that a context's questions stay together."""
+    info = data["info"]
+    fold = np.full(len(info), -1)
+    for name in TRAIN_SETS:
+        mine = np.flatnonzero([q["part"] == "train" and q["set"] == name and not q.get("context_filtered") for q in info])
+        for number, run in enumerate(np.array_split(mine, parts)):
+            fold[run] = number
+    return fold
 
 
-def _sentence_groups(data: dict) -> np.ndarray:
-    """For each candidate row, a group number shared by the candidates of the question's own kind
-    (a figure, date, name or number) in one sentence of one question, for sentences holding two or
-    more of them; -1 for every other row."""
-    out = np.full(len(data["rows"]), -1)
-    numbers: dict[tuple[int, str], list[int]] = {}
-    start = 0
-    for number, q in enumerate(data["info"]):
-        for i, (kind, _, _, sentence) in enumerate(q["candidates"]):
-            if kind == q["kind"] and kind != "sentence":
-                numbers.setdefault((number, sentence), []).append(start + i)
-        start += q["n"]
-    for group, rows in enumerate(rows for rows in numbers.values() if len(rows) > 1):
-        out[rows] = group
-    return out
+def tune_chooser(data: dict) -> list[tuple]:
+    """Citation@1 (the best candidate's sentence holds a gold answer; no threshold) of each setting
+    of TUNE_GRID, per training set, by 4-fold cross-validation within the train part."""
+    from kb.answer_model import Trees
+    from kb.features import READINGS
 
-
-def _listwise(x: np.ndarray, y: np.ndarray, groups: np.ndarray, weights: np.ndarray,
-              steps: int, rate: float, l2: float) -> np.ndarray:
-    """Weights of a linear score whose softmax within each group (with a right row) approaches
-    its right rows, each group's loss weighted by its rows' `weights`."""
-    has_right = np.zeros(groups.max() + 1, dtype=bool)
-    np.logical_or.at(has_right, groups, y > 0)
-    keep = has_right[groups]
-    x, y, weights = x[keep], y[keep], weights[keep]
-    groups = np.unique(groups[keep], return_inverse=True)[1]
-    n = groups.max() + 1
-    group_weight = np.zeros(n)
-    group_weight[groups] = weights
-    rights = np.zeros(n)
-    np.add.at(rights, groups, y)
-    target = y / rights[groups]
-    w = np.zeros(x.shape[1])
-    for _ in range(steps):
-        z = x @ w
-        top = np.full(n, -np.inf)
-        np.maximum.at(top, groups, z)
-        e = np.exp(z - top[groups])
-        total = np.zeros(n)
-        np.add.at(total, groups, e)
-        w -= rate * (x.T @ ((e / total[groups] - target) * group_weight[groups]) / group_weight.sum() + l2 * w)
-    return w
+    data = _without(data, READINGS)
+    fold = _folds(data)
+    starts = np.r_[0, np.cumsum([q["n"] for q in data["info"]])]
+    results = []
+    for leaves, least, rounds in TUNE_GRID:
+        scores = np.zeros(len(data["rows"]))
+        for number in range(fold.max() + 1):
+            trees = Trees.from_dict(fit_chooser(data, {"num_leaves": leaves, "min_data_in_leaf": least}, rounds,
+                                                (fold >= 0) & (fold != number)))
+            held = np.isin(data["groups"], np.flatnonzero(fold == number))
+            scores[held] = trees(data["rows"][held])
+        cited: dict[str, list[bool]] = {}
+        for i in np.flatnonzero((fold >= 0) & np.array([q["answerable"] for q in data["info"]])):
+            q = data["info"][i]
+            best = q["n"] > 0 and q["candidates"][int(np.argmax(scores[starts[i]:starts[i + 1]]))][2]
+            cited.setdefault(q["set"], []).append(bool(best))
+        results.append(((leaves, least, rounds), {name: round(float(np.mean(v)), 3) for name, v in cited.items()}))
+        print(results[-1], flush=True)
+    best = max(results, key=lambda r: np.mean(list(r[1].values())))
+    print("best by the mean over the sets (num_leaves, min_data_in_leaf, rounds):", best)
+    return results
 
 
 def question_rows(data: dict, scores: np.ndarray) -> np.ndarray:
@@ -360,7 +386,7 @@ def _without(data: dict, names: tuple[str, ...]) -> dict:
 
 def variant(data: dict, zeroed: tuple[str, ...]) -> dict:
     """Both models of one variant (the columns named in `zeroed` set to 0), and their thresholds."""
-    from kb.answer_model import AnswerModel, Linear
+    from kb.answer_model import AnswerModel, Trees
     from kb.features import NAMES, QUESTION_NAMES, READINGS
 
     data = _without(data, zeroed)
@@ -368,7 +394,7 @@ def variant(data: dict, zeroed: tuple[str, ...]) -> dict:
     # passage holds; the chooser does not: with them it picked the right candidate less often on
     # train and calibrate (docs/benchmarks.md, "Dictionary readings tell answerable English questions apart").
     chooser = fit_chooser(_without(data, READINGS))
-    scores = Linear.from_dict(chooser)(data["rows"])
+    scores = Trees.from_dict(chooser)(data["rows"])
     qrows = question_rows(data, scores)
     answerability = fit_answerability(data, qrows)
     chances = chances_of(data, answerability, qrows)
@@ -459,10 +485,20 @@ def report(parts: tuple[str, ...] = ("test",)) -> dict:
     return table
 
 
+def write_model(saved: dict) -> None:
+    """kb/data/answer_model.json, indented, each list of numbers on one line (the trees are long)."""
+    text = re.sub(r"\[[^\[\]{}\"]*\]", lambda m: re.sub(r"\s+", "", m.group(0)), json.dumps(saved, indent=1))
+    MODEL.write_text(text + "\n", "utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--report", action="store_true", help="also run kb eval on the test part of every set (slow)")
+    parser.add_argument("--tune", action="store_true", help="only cross-validate the chooser's settings (TUNE_GRID)")
     args = parser.parse_args()
+    if args.tune:
+        tune_chooser(collect())
+        return
     from kb.answer_model import NEED_VECTORS, answer_model
     from kb.features import NAMES
 
@@ -471,10 +507,10 @@ def main() -> None:
              "trained_on": f"{', '.join(TRAIN_SETS)} (bench/data/): the train part of the contexts, split by a hash "
                            "of their id; thresholds from the calibrate part",
              "with_vectors": variant(data, ()), "keyword_only": variant(data, NEED_VECTORS)}
-    MODEL.write_text(json.dumps(saved, indent=1) + "\n", "utf-8")
+    write_model(saved)
     answer_model.cache_clear()
-    weights = sorted(zip(NAMES, saved["with_vectors"]["chooser"]["coef"]), key=lambda nw: -abs(nw[1]))
-    print("chooser weights (standardised):", ", ".join(f"{n} {w:+.2f}" for n, w in weights))
+    gains = sorted(zip(NAMES, saved["with_vectors"]["chooser"]["gain"]), key=lambda ng: -ng[1])
+    print("chooser: share of the trees' gain:", ", ".join(f"{n} {g:.3f}" for n, g in gains if g))
     print("thresholds:", saved["with_vectors"]["thresholds"], "keyword-only:", saved["keyword_only"]["thresholds"])
     for name in ("with_vectors", "keyword_only"):
         saved[name]["simulated"] = simulate(data, saved[name])
@@ -483,7 +519,7 @@ def main() -> None:
         saved["check"] = {"what": "kb eval on the test part of XQuAD-zh (bench/train_answers.py check_slice)"} | check_slice(Path(tmp))
     if args.report:
         saved["held_out"] = report()
-    MODEL.write_text(json.dumps(saved, indent=1) + "\n", "utf-8")
+    write_model(saved)
     print(f"wrote {MODEL}; check slice: {saved['check']}")
 
 

@@ -1,9 +1,11 @@
 """The learned answer scorer, trained on public data only by bench/train_answers.py and shipped as
-kb/data/answer_model.json. Two linear models over kb/features.py's features:
+kb/data/answer_model.json. Two models over kb/features.py's features:
 
-- the chooser scores each candidate of a question; the best one answers (trained listwise: a
-  softmax over each question's candidates, so that scores compare candidates of one question);
-- the answerability model, one per question language (an English question's word overlap with
+- the chooser scores each candidate of a question; the best one answers. It is a sum of
+  regression trees (LightGBM's LambdaRank, trained to put a question's right candidates first,
+  so that scores compare candidates of one question), exported as plain arrays and walked here
+  in numpy: kb needs no LightGBM to answer;
+- the answerability model, a logistic regression, one per question language (an English question's word overlap with
   Chinese text means less than a Chinese one's), reads the question's best scores and gives the
   calibrated probability that the corpus holds the answer at all; below the threshold for the
   question's language (chosen on held-out data to refuse 90% of questions whose context is
@@ -48,8 +50,45 @@ class Linear:
 
 
 @dataclass(frozen=True)
+class Trees:
+    """A sum of binary regression trees, all walked at once. Node arrays are (trees, nodes): a
+    node splits on `feature` (x <= threshold goes to `left`, else to `right`) or, with feature
+    -1, is a leaf worth `value`. Rows must be finite (kb/features.py gives no NaN)."""
+
+    feature: np.ndarray
+    threshold: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    value: np.ndarray
+    depth: int
+
+    def __call__(self, rows: np.ndarray) -> np.ndarray:
+        x = np.asarray(rows, dtype=np.float64)
+        trees = np.arange(len(self.feature))
+        node = np.zeros((len(x), len(trees)), dtype=np.int64)
+        for _ in range(self.depth):
+            feature = self.feature[trees, node]
+            below = x[np.arange(len(x))[:, None], np.maximum(feature, 0)] <= self.threshold[trees, node]
+            step = np.where(below, self.left[trees, node], self.right[trees, node])
+            node = np.where(feature < 0, node, step)
+        return self.value[trees, node].sum(axis=1)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Trees":
+        """From {"trees": [{"feature": [...], "threshold": [...], "left": [...], "right": [...],
+        "value": [...]}, ...], "depth": n}, each tree's nodes numbered from its root, 0."""
+        width = max(len(tree["feature"]) for tree in data["trees"])
+
+        def table(key: str, fill, dtype) -> np.ndarray:
+            return np.array([tree[key] + [fill] * (width - len(tree[key])) for tree in data["trees"]], dtype=dtype)
+
+        return cls(table("feature", -1, np.int64), table("threshold", 0.0, np.float64), table("left", 0, np.int64),
+                   table("right", 0, np.int64), table("value", 0.0, np.float64), int(data["depth"]))
+
+
+@dataclass(frozen=True)
 class AnswerModel:
-    chooser: Linear
+    chooser: Trees
     answerability: dict[str, Linear]  # by question language
     thresholds: dict[str, float]  # by question language: below this probability, "not found"
 
@@ -73,7 +112,7 @@ class AnswerModel:
             if tuple(data.get(key, ())) != names:
                 raise ModelError(f"the answer model was trained on {key} {tuple(data.get(key, ()))}, kb computes "
                                  f"{names}: run bench/train_answers.py to retrain it")
-        return cls(Linear.from_dict(data["chooser"]),
+        return cls(Trees.from_dict(data["chooser"]),
                    {language: Linear.from_dict(part) for language, part in data["answerability"].items()},
                    {k: float(v) for k, v in data["thresholds"].items()})
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, keyword_settings
-from kb.answer_model import AnswerModel, answer_model
+from kb.answer_model import AnswerModel, Trees, answer_model
 from kb.errors import ModelError
 from kb.build import build
 from kb.features import NAMES
@@ -26,6 +26,7 @@ def test_both_variants_load_score_and_give_a_probability():
     rows = np.zeros((3, len(NAMES)), dtype=np.float32)
     for name in ("kw_passage", "bigram_sentence"):  # a passage and sentence holding the question's words
         rows[1, NAMES.index(name)] = 1.0
+        rows[[0, 2], NAMES.index(f"{name}_gap")] = -1.0  # the others' distance to the best, as kb/features.py has it
     for vectors in (True, False):
         model = answer_model(vectors)
         scores = model.scores(rows)
@@ -115,8 +116,8 @@ def test_dictionary_readings_inform_answerability_and_not_the_chooser(snapshot):
     assert answering.any() and (~answering).any()
     assert column[answering].min() > column[~answering].max()
     saved = _saved()["with_vectors"]
-    chooser = dict(zip(NAMES, saved["chooser"]["coef"]))
-    assert all(chooser[name] == 0 for name in READINGS) and len(READINGS) == 6
+    split_on = {NAMES[f] for tree in saved["chooser"]["trees"] for f in tree["feature"] if f >= 0}
+    assert not split_on & set(READINGS) and len(READINGS) == 6 and len(split_on) > 10
     english = dict(zip(QUESTION_NAMES, saved["answerability"]["en"]["coef"]))
     assert english["best_dict_passage"] != 0
     keyword_only = _saved()["keyword_only"]["answerability"]["en"]
@@ -127,11 +128,12 @@ def _figure_questions(count: int) -> dict:
     """Training data shaped as bench/train_answers.py `collect` makes it: each question has a right
     sentence holding a right and a wrong figure (told apart by unit_match alone) and a wrong sentence
     holding one figure that also has the unit asked for."""
-    kw, unit = NAMES.index("kw_sentence"), NAMES.index("unit_match")
+    kw, unit, whole, typed = (NAMES.index(n) for n in ("kw_sentence", "unit_match", "sentence", "typed"))
     rows, labels, groups, info = [], [], [], []
     for number in range(count):
-        described = [("sentence", 1, "p@0", {kw: 1}), ("quantity", 1, "p@0", {kw: 1, unit: 1}),
-                     ("quantity", 0, "p@0", {kw: 1}), ("sentence", 0, "p@9", {}), ("quantity", 0, "p@9", {unit: 1})]
+        described = [("sentence", 1, "p@0", {kw: 1, whole: 1}), ("quantity", 1, "p@0", {kw: 1, unit: 1, typed: 1}),
+                     ("quantity", 0, "p@0", {kw: 1, typed: 1}), ("sentence", 0, "p@9", {whole: 1}),
+                     ("quantity", 0, "p@9", {unit: 1, typed: 1})]
         for kind, label, sentence, values in described:
             row = np.zeros(len(NAMES), dtype=np.float32)
             row[list(values)] = list(values.values())
@@ -144,15 +146,33 @@ def _figure_questions(count: int) -> dict:
             "groups": np.asarray(groups), "info": info}
 
 
-def test_the_chooser_also_learns_which_figure_of_a_sentence_answers(monkeypatch):
-    """`kb ask` takes the best figure of the chosen sentence: the chooser's objective holds each
-    sentence's figures as a list of their own, so what tells them apart weighs more."""
-    data = _figure_questions(20)
-    within = train_answers._sentence_groups(data)
-    assert list(within[:5]) == [-1, 0, 0, -1, -1]  # the two figures of the first sentence; one alone is no list
-    assert len(set(within[within >= 0])) == 20
-    coefficients = {}
-    for weight in (0.0, train_answers.WITHIN_SENTENCE_WEIGHT):
-        monkeypatch.setattr(train_answers, "WITHIN_SENTENCE_WEIGHT", weight)
-        coefficients[weight] = train_answers.fit_chooser(data)["coef"][NAMES.index("unit_match")]
-    assert coefficients[train_answers.WITHIN_SENTENCE_WEIGHT] > coefficients[0.0] > 0
+def test_the_chooser_ranks_the_right_sentence_and_its_right_figure_first():
+    """`fit_chooser`'s trees put a question's right candidates first: the right sentence and its
+    figure with the unit asked for above that sentence's other figure and the other sentence. Two
+    fits of the same data give the same trees."""
+    data = _figure_questions(200)
+    chooser = train_answers.fit_chooser(data)
+    scores = Trees.from_dict(chooser)(data["rows"][:5])
+    assert min(scores[0], scores[1]) > max(scores[2], scores[3], scores[4])
+    assert train_answers.fit_chooser(data) == chooser
+
+
+def test_the_trees_walked_in_numpy_score_as_lightgbm_does():
+    """kb/answer_model.py `Trees` against LightGBM itself (the reference): the same scores for rows
+    on, between and beyond the split thresholds (whole numbers make exact ties)."""
+    import lightgbm
+
+    rng = np.random.default_rng(0)
+
+    def rows(count: int) -> np.ndarray:
+        x = rng.normal(size=(count, 6))
+        x[:, 2] = rng.integers(0, 3, count)
+        return x
+
+    x = rows(3000)
+    y = (x[:, 0] + x[:, 2] * x[:, 1] > 1).astype(int)
+    booster = lightgbm.train(train_answers.CHOOSER_PARAMS, lightgbm.Dataset(x, y, group=[30] * 100), num_boost_round=40)
+    trees = Trees.from_dict(train_answers.export_trees(booster))
+    new = np.vstack([rows(500), x[:50]])
+    assert trees.depth > 2
+    np.testing.assert_allclose(trees(new), booster.predict(new, raw_score=True), rtol=0, atol=1e-9)
