@@ -2,6 +2,7 @@
 
     python bench/train_answers.py                 # features (cached in bench/out/), fit, report, write the model
     python bench/train_answers.py --report        # and run kb eval on the test part of every set
+    python bench/train_answers.py --tune          # only cross-validate the chooser's settings within train
 
 Data (bench/data/): CMRC 2018 trial and dev (Chinese questions) and XQuAD dev (the same Chinese
 contexts asked in English and in Chinese). Every context is assigned by a hash of its id to
@@ -9,7 +10,7 @@ train, calibrate or test (2:1:1; the CMRC trial set is all train), and one conte
 out of the index, so that its questions are unanswerable: they must get "not found"; every other
 question is also asked once more with its own context filtered out of the search, which makes
 many more unanswerable items of the same kind (sibling paragraphs of the article stay). Both models
-(the chooser's ranking trees and the answerability model, kb/answer_model.py) are fitted on the train
+(the chooser, ranking trees plus a line, and the answerability model, kb/answer_model.py) are fitted on the train
 part of CMRC and XQuAD-English; the "not found" threshold of each language is set on that
 language's unanswerable calibration questions by split conformal prediction, to refuse at least
 90% of new ones in expectation; test is reported and never used for a choice. Deterministic: same data, same features, same file.
@@ -219,28 +220,54 @@ def _cached(name: str, compute) -> dict:
     return part
 
 
-# The chooser's trees: LightGBM's LambdaRank, chosen by `python bench/train_answers.py --tune`
-# (4-fold cross-validation within the train part, `tune_chooser`; docs/benchmarks.md, "The chooser
-# as trees"). One thread, fixed seed: the same data gives the same trees.
+# The chooser is the sum of two rankers of one question's candidates: regression trees (LightGBM's
+# LambdaRank) and a linear score trained listwise. Their settings were chosen by
+# `python bench/train_answers.py --tune` (4-fold cross-validation within the train part,
+# `tune_chooser`; docs/benchmarks.md, "The chooser as trees and a line"): the trees choose the
+# right sentence more often, the line the right figure within it. One thread, fixed seed, full
+# batch: the same data gives the same model.
 CHOOSER_PARAMS = {"objective": "lambdarank", "learning_rate": 0.05, "num_leaves": 15, "min_data_in_leaf": 50,
                   "lambdarank_truncation_level": 10, "deterministic": True, "force_col_wise": True,
                   "num_threads": 1, "seed": 0, "verbose": -1}
 CHOOSER_ROUNDS = 150
 TUNE_GRID = [(leaves, least, rounds) for leaves in (7, 15, 31, 63) for least in (50, 200) for rounds in (150, 300, 600)]
+# The line's share of the sum, each ranker's scores first divided by their spread over the train rows.
+LINEAR_SHARE = 1.0
+TUNE_SHARES = (0.0, 0.25, 0.5, 1.0, 2.0)
+# How much each sentence's list of typed candidates weighs in the line's objective against a
+# question's list of all its candidates: 1, 2, 3 and 5 tried, 3 best on the train part (docs/benchmarks.md,
+# "The chooser learns the figure within the sentence").
+WITHIN_SENTENCE_WEIGHT = 3.0
 
 
-def fit_chooser(data: dict, params: dict | None = None, rounds: int = CHOOSER_ROUNDS,
-                questions: np.ndarray | None = None) -> dict:
-    """Regression trees that rank each train question's right candidates first (LambdaRank over
-    the question's list), exported by `export_trees`. `questions`: which questions to train on
-    (default: the train part of the training sets); those without a right candidate teach nothing."""
+def _train_questions(data: dict) -> np.ndarray:
+    return np.array([q["part"] == "train" and q["set"] in TRAIN_SETS for q in data["info"]])
+
+
+def fit_chooser(data: dict, questions: np.ndarray | None = None, share: float = LINEAR_SHARE,
+                params: dict | None = None, rounds: int = CHOOSER_ROUNDS) -> dict:
+    """Both rankers fitted on `questions` (default: the train part of the training sets), each
+    divided by the spread of its scores over those questions' rows and the line weighted by
+    `share`, so that kb/answer_model.py `Chooser` only adds them."""
+    from kb.answer_model import Linear, Trees
+
+    questions = _train_questions(data) if questions is None else questions
+    trees, line = fit_trees(data, questions, params, rounds), fit_linear(data, questions)
+    rows = data["rows"][questions[data["groups"]]]
+    tree_spread = float(Trees.from_dict(trees)(rows).std()) or 1.0
+    line_spread = float(Linear.from_dict(line)(rows).std()) or 1.0
+    trees["trees"] = [dict(tree, value=[v / tree_spread for v in tree["value"]]) for tree in trees["trees"]]
+    line["coef"] = (np.asarray(line["coef"]) * share / line_spread).round(6).tolist()
+    return {"trees": trees, "linear": line}
+
+
+def fit_trees(data: dict, questions: np.ndarray, params: dict | None = None, rounds: int = CHOOSER_ROUNDS) -> dict:
+    """Regression trees that rank each question's right candidates first (LambdaRank over its
+    list), exported by `export_trees`; questions without a right candidate teach nothing."""
     import lightgbm
 
-    info = data["info"]
-    if questions is None:
-        questions = np.array([q["part"] == "train" and q["set"] in TRAIN_SETS for q in info])
-    sizes = np.array([q["n"] for q in info])
-    right = np.zeros(len(info), dtype=bool)
+    sizes = np.array([q["n"] for q in data["info"]])
+    right = np.zeros(len(sizes), dtype=bool)
     np.logical_or.at(right, data["groups"], data["labels"] > 0)
     use = questions & right
     rows = use[data["groups"]]
@@ -249,6 +276,70 @@ def fit_chooser(data: dict, params: dict | None = None, rounds: int = CHOOSER_RO
                              num_boost_round=rounds)
     gain = booster.feature_importance("gain")
     return export_trees(booster) | {"gain": (gain / max(gain.sum(), 1e-12)).round(4).tolist()}
+
+
+def fit_linear(data: dict, questions: np.ndarray, steps: int = 500, rate: float = 0.5, l2: float = 1e-3) -> dict:
+    """A linear score trained listwise: for each question with a right candidate, a softmax over
+    its candidates is pulled towards the right ones, and so is a softmax over each sentence's
+    candidates of the kind the question asks (`_sentence_groups`), which is the choice `kb ask`
+    makes in the chosen sentence (full-batch gradient descent from zero: deterministic).
+    Standardised by the rows' mean and spread."""
+    mask = questions[data["groups"]]
+    mean = data["rows"][mask].mean(axis=0)
+    scale = data["rows"][mask].std(axis=0)
+    scale[scale == 0] = 1.0
+    within = _sentence_groups(data)
+    extra = mask & (within >= 0)  # a row in a sentence's list too: used twice
+    x = ((np.vstack([data["rows"][mask], data["rows"][extra]]) - mean) / scale).astype(np.float64)
+    y = np.r_[data["labels"][mask], data["labels"][extra]].astype(np.float64)
+    groups = np.r_[data["groups"][mask], within[extra] + data["groups"].max() + 1]
+    weights = np.r_[np.ones(mask.sum()), np.full(extra.sum(), WITHIN_SENTENCE_WEIGHT)]
+    w = _listwise(x, y, groups, weights, steps, rate, l2)
+    return {"mean": mean.round(6).tolist(), "scale": scale.round(6).tolist(), "coef": w.round(6).tolist(), "intercept": 0.0}
+
+
+def _sentence_groups(data: dict) -> np.ndarray:
+    """For each candidate row, a group number shared by the candidates of the question's own kind
+    (a figure, date, name or number) in one sentence of one question, for sentences holding two or
+    more of them; -1 for every other row."""
+    out = np.full(len(data["rows"]), -1)
+    numbers: dict[tuple[int, str], list[int]] = {}
+    start = 0
+    for number, q in enumerate(data["info"]):
+        for i, (kind, _, _, sentence) in enumerate(q["candidates"]):
+            if kind == q["kind"] and kind != "sentence":
+                numbers.setdefault((number, sentence), []).append(start + i)
+        start += q["n"]
+    for group, rows in enumerate(rows for rows in numbers.values() if len(rows) > 1):
+        out[rows] = group
+    return out
+
+
+def _listwise(x: np.ndarray, y: np.ndarray, groups: np.ndarray, weights: np.ndarray,
+              steps: int, rate: float, l2: float) -> np.ndarray:
+    """Weights of a linear score whose softmax within each group (with a right row) approaches
+    its right rows, each group's loss weighted by its rows' `weights`."""
+    has_right = np.zeros(groups.max() + 1, dtype=bool)
+    np.logical_or.at(has_right, groups, y > 0)
+    keep = has_right[groups]
+    x, y, weights = x[keep], y[keep], weights[keep]
+    groups = np.unique(groups[keep], return_inverse=True)[1]
+    n = groups.max() + 1
+    group_weight = np.zeros(n)
+    group_weight[groups] = weights
+    rights = np.zeros(n)
+    np.add.at(rights, groups, y)
+    target = y / rights[groups]
+    w = np.zeros(x.shape[1])
+    for _ in range(steps):
+        z = x @ w
+        top = np.full(n, -np.inf)
+        np.maximum.at(top, groups, z)
+        e = np.exp(z - top[groups])
+        total = np.zeros(n)
+        np.add.at(total, groups, e)
+        w -= rate * (x.T @ ((e / total[groups] - target) * group_weight[groups]) / group_weight.sum() + l2 * w)
+    return w
 
 
 def export_trees(booster) -> dict:
@@ -292,33 +383,75 @@ def _folds(data: dict, parts: int = 4) -> np.ndarray:
     return fold
 
 
-def tune_chooser(data: dict) -> list[tuple]:
-    """Citation@1 (the best candidate's sentence holds a gold answer; no threshold) of each setting
-    of TUNE_GRID, per training set, by 4-fold cross-validation within the train part."""
-    from kb.answer_model import Trees
+def tune_chooser(data: dict) -> dict:
+    """4-fold cross-validation within the train part. First the trees alone, each setting of
+    TUNE_GRID: citation@1 per training set (the best candidate's sentence holds a gold answer; no
+    threshold), best by the mean over the sets. Then, with the trees of CHOOSER_PARAMS, each
+    share of the line in TUNE_SHARES: citation@1 and figure exact match over all train questions
+    (`kb ask` cites a sentence, then answers with the best figure in it), best by their sum."""
+    from kb.answer_model import Linear, Trees
     from kb.features import READINGS
 
     data = _without(data, READINGS)
     fold = _folds(data)
-    starts = np.r_[0, np.cumsum([q["n"] for q in data["info"]])]
-    results = []
+    held_out = [((fold >= 0) & (fold != number), np.isin(data["groups"], np.flatnonzero(fold == number)))
+                for number in range(fold.max() + 1)]
+    answerable = np.flatnonzero((fold >= 0) & np.array([q["answerable"] for q in data["info"]]))
+    settings = {}
     for leaves, least, rounds in TUNE_GRID:
         scores = np.zeros(len(data["rows"]))
-        for number in range(fold.max() + 1):
-            trees = Trees.from_dict(fit_chooser(data, {"num_leaves": leaves, "min_data_in_leaf": least}, rounds,
-                                                (fold >= 0) & (fold != number)))
-            held = np.isin(data["groups"], np.flatnonzero(fold == number))
-            scores[held] = trees(data["rows"][held])
-        cited: dict[str, list[bool]] = {}
-        for i in np.flatnonzero((fold >= 0) & np.array([q["answerable"] for q in data["info"]])):
-            q = data["info"][i]
-            best = q["n"] > 0 and q["candidates"][int(np.argmax(scores[starts[i]:starts[i + 1]]))][2]
-            cited.setdefault(q["set"], []).append(bool(best))
-        results.append(((leaves, least, rounds), {name: round(float(np.mean(v)), 3) for name, v in cited.items()}))
-        print(results[-1], flush=True)
-    best = max(results, key=lambda r: np.mean(list(r[1].values())))
-    print("best by the mean over the sets (num_leaves, min_data_in_leaf, rounds):", best)
-    return results
+        for train, rows in held_out:
+            trees = Trees.from_dict(fit_trees(data, train, {"num_leaves": leaves, "min_data_in_leaf": least}, rounds))
+            scores[rows] = trees(data["rows"][rows])
+        cited = _cited(data, scores, answerable)
+        settings[(leaves, least, rounds)] = {name: round(float(np.mean([c for c, q in cited if q["set"] == name])), 3)
+                                             for name in TRAIN_SETS}
+        print((leaves, least, rounds), settings[(leaves, least, rounds)], flush=True)
+    print("trees, best by the mean over the sets (num_leaves, min_data_in_leaf, rounds):",
+          max(settings, key=lambda key: np.mean(list(settings[key].values()))))
+    tree_scores, line_scores = np.zeros(len(data["rows"])), np.zeros(len(data["rows"]))
+    for train, rows in held_out:
+        chooser = fit_chooser(data, train, share=1.0)
+        tree_scores[rows] = Trees.from_dict(chooser["trees"])(data["rows"][rows])
+        line_scores[rows] = Linear.from_dict(chooser["linear"])(data["rows"][rows])
+    shares = {}
+    for share in TUNE_SHARES:
+        scores = tree_scores + share * line_scores
+        shares[share] = (round(float(np.mean([c for c, _ in _cited(data, scores, answerable)])), 4),
+                         round(_figure_exact(data, scores, answerable), 4))
+        print("share of the line", share, "citation@1, figure EM:", shares[share], flush=True)
+    print("share, best by citation@1 + figure EM:", max(shares, key=lambda share: sum(shares[share])))
+    return {"settings": settings, "shares": shares}
+
+
+def _cited(data: dict, scores: np.ndarray, questions: np.ndarray) -> list[tuple[bool, dict]]:
+    """For each of `questions`: whether its best candidate is a right one, and the question."""
+    starts = np.r_[0, np.cumsum([q["n"] for q in data["info"]])]
+    out = []
+    for i in questions:
+        q = data["info"][i]
+        out.append((bool(q["n"] and q["candidates"][int(np.argmax(scores[starts[i]:starts[i + 1]]))][2]), q))
+    return out
+
+
+def _figure_exact(data: dict, scores: np.ndarray, questions: np.ndarray) -> float:
+    """Exact match over `questions` that ask for a figure or date and have one as a gold answer,
+    answered as kb/answers.py `ask` does: the best candidate, then the best of the kind asked in
+    its sentence (without `ask`'s preference for the unit family asked, which needs the text)."""
+    from kb.evaluate import _same, is_figure
+
+    starts = np.r_[0, np.cumsum([q["n"] for q in data["info"]])]
+    right = []
+    for i in questions:
+        q = data["info"][i]
+        if not q["n"] or q["kind"] not in ("quantity", "date") or not any(is_figure(g) for g in q["golds"]):
+            continue
+        mine, candidates = scores[starts[i]:starts[i + 1]], q["candidates"]
+        best = int(np.argmax(mine))
+        typed = [j for j, c in enumerate(candidates) if c[0] == q["kind"] and c[3] == candidates[best][3]]
+        text = candidates[max(typed, key=lambda j: mine[j])][1] if typed else candidates[best][1]
+        right.append(any(_same(text, gold) for gold in q["golds"]))
+    return float(np.mean(right)) if right else 0.0
 
 
 def question_rows(data: dict, scores: np.ndarray) -> np.ndarray:
@@ -386,7 +519,7 @@ def _without(data: dict, names: tuple[str, ...]) -> dict:
 
 def variant(data: dict, zeroed: tuple[str, ...]) -> dict:
     """Both models of one variant (the columns named in `zeroed` set to 0), and their thresholds."""
-    from kb.answer_model import AnswerModel, Trees
+    from kb.answer_model import AnswerModel, Chooser
     from kb.features import NAMES, QUESTION_NAMES, READINGS
 
     data = _without(data, zeroed)
@@ -394,7 +527,7 @@ def variant(data: dict, zeroed: tuple[str, ...]) -> dict:
     # passage holds; the chooser does not: with them it picked the right candidate less often on
     # train and calibrate (docs/benchmarks.md, "Dictionary readings tell answerable English questions apart").
     chooser = fit_chooser(_without(data, READINGS))
-    scores = Trees.from_dict(chooser)(data["rows"])
+    scores = Chooser.from_dict(chooser)(data["rows"])
     qrows = question_rows(data, scores)
     answerability = fit_answerability(data, qrows)
     chances = chances_of(data, answerability, qrows)
@@ -509,8 +642,11 @@ def main() -> None:
              "with_vectors": variant(data, ()), "keyword_only": variant(data, NEED_VECTORS)}
     write_model(saved)
     answer_model.cache_clear()
-    gains = sorted(zip(NAMES, saved["with_vectors"]["chooser"]["gain"]), key=lambda ng: -ng[1])
+    chooser = saved["with_vectors"]["chooser"]
+    gains = sorted(zip(NAMES, chooser["trees"]["gain"]), key=lambda ng: -ng[1])
     print("chooser: share of the trees' gain:", ", ".join(f"{n} {g:.3f}" for n, g in gains if g))
+    weights = sorted(zip(NAMES, chooser["linear"]["coef"]), key=lambda nw: -abs(nw[1]))
+    print("chooser: the line's weights (standardised):", ", ".join(f"{n} {w:+.3f}" for n, w in weights if w))
     print("thresholds:", saved["with_vectors"]["thresholds"], "keyword-only:", saved["keyword_only"]["thresholds"])
     for name in ("with_vectors", "keyword_only"):
         saved[name]["simulated"] = simulate(data, saved[name])

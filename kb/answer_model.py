@@ -1,10 +1,13 @@
 """The learned answer scorer, trained on public data only by bench/train_answers.py and shipped as
 kb/data/answer_model.json. Two models over kb/features.py's features:
 
-- the chooser scores each candidate of a question; the best one answers. It is a sum of
-  regression trees (LightGBM's LambdaRank, trained to put a question's right candidates first,
-  so that scores compare candidates of one question), exported as plain arrays and walked here
-  in numpy: kb needs no LightGBM to answer;
+- the chooser scores each candidate of a question; the best one answers, and the best of the
+  kind asked within its sentence is the figure given. Its score is the sum of two rankers, each
+  trained to put a question's right candidates first (so scores compare candidates of one
+  question): regression trees (LightGBM's LambdaRank, exported as plain arrays and walked here in
+  numpy: kb needs no LightGBM to answer), which choose the right sentence more often, and a
+  linear score trained also on each sentence's figures, which chooses the right one of them more
+  often;
 - the answerability model, a logistic regression, one per question language (an English question's word overlap with
   Chinese text means less than a Chinese one's), reads the question's best scores and gives the
   calibrated probability that the corpus holds the answer at all; below the threshold for the
@@ -87,8 +90,23 @@ class Trees:
 
 
 @dataclass(frozen=True)
+class Chooser:
+    """trees(x) + line(x); each was divided by its spread and weighted when it was trained."""
+
+    trees: Trees
+    line: Linear
+
+    def __call__(self, rows: np.ndarray) -> np.ndarray:
+        return self.trees(rows) + self.line(rows)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Chooser":
+        return cls(Trees.from_dict(data["trees"]), Linear.from_dict(data["linear"]))
+
+
+@dataclass(frozen=True)
 class AnswerModel:
-    chooser: Trees
+    chooser: Chooser
     answerability: dict[str, Linear]  # by question language
     thresholds: dict[str, float]  # by question language: below this probability, "not found"
 
@@ -112,7 +130,7 @@ class AnswerModel:
             if tuple(data.get(key, ())) != names:
                 raise ModelError(f"the answer model was trained on {key} {tuple(data.get(key, ()))}, kb computes "
                                  f"{names}: run bench/train_answers.py to retrain it")
-        return cls(Trees.from_dict(data["chooser"]),
+        return cls(Chooser.from_dict(data["chooser"]),
                    {language: Linear.from_dict(part) for language, part in data["answerability"].items()},
                    {k: float(v) for k, v in data["thresholds"].items()})
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, keyword_settings
-from kb.answer_model import AnswerModel, Trees, answer_model
+from kb.answer_model import AnswerModel, Chooser, Trees, answer_model
 from kb.errors import ModelError
 from kb.build import build
 from kb.features import NAMES
@@ -116,8 +116,10 @@ def test_dictionary_readings_inform_answerability_and_not_the_chooser(snapshot):
     assert answering.any() and (~answering).any()
     assert column[answering].min() > column[~answering].max()
     saved = _saved()["with_vectors"]
-    split_on = {NAMES[f] for tree in saved["chooser"]["trees"] for f in tree["feature"] if f >= 0}
+    split_on = {NAMES[f] for tree in saved["chooser"]["trees"]["trees"] for f in tree["feature"] if f >= 0}
     assert not split_on & set(READINGS) and len(READINGS) == 6 and len(split_on) > 10
+    line = dict(zip(NAMES, saved["chooser"]["linear"]["coef"]))
+    assert all(line[name] == 0 for name in READINGS)
     english = dict(zip(QUESTION_NAMES, saved["answerability"]["en"]["coef"]))
     assert english["best_dict_passage"] != 0
     keyword_only = _saved()["keyword_only"]["answerability"]["en"]
@@ -147,14 +149,30 @@ def _figure_questions(count: int) -> dict:
 
 
 def test_the_chooser_ranks_the_right_sentence_and_its_right_figure_first():
-    """`fit_chooser`'s trees put a question's right candidates first: the right sentence and its
-    figure with the unit asked for above that sentence's other figure and the other sentence. Two
-    fits of the same data give the same trees."""
+    """`fit_chooser` puts a question's right candidates first, the trees alone and the sum alike:
+    the right sentence and its figure with the unit asked for above that sentence's other figure
+    and the other sentence. Two fits of the same data give the same model."""
     data = _figure_questions(200)
     chooser = train_answers.fit_chooser(data)
-    scores = Trees.from_dict(chooser)(data["rows"][:5])
-    assert min(scores[0], scores[1]) > max(scores[2], scores[3], scores[4])
+    for score in (Trees.from_dict(chooser["trees"]), Chooser.from_dict(chooser)):
+        scores = score(data["rows"][:5])
+        assert min(scores[0], scores[1]) > max(scores[2], scores[3], scores[4])
     assert train_answers.fit_chooser(data) == chooser
+
+
+def test_the_line_also_learns_which_figure_of_a_sentence_answers(monkeypatch):
+    """`kb ask` takes the best figure of the chosen sentence: the line's objective holds each
+    sentence's figures as a list of their own, so what tells them apart weighs more."""
+    data = _figure_questions(20)
+    within = train_answers._sentence_groups(data)
+    assert list(within[:5]) == [-1, 0, 0, -1, -1]  # the two figures of the first sentence; one alone is no list
+    assert len(set(within[within >= 0])) == 20
+    everything = np.ones(len(data["info"]), dtype=bool)
+    coefficients = {}
+    for weight in (0.0, train_answers.WITHIN_SENTENCE_WEIGHT):
+        monkeypatch.setattr(train_answers, "WITHIN_SENTENCE_WEIGHT", weight)
+        coefficients[weight] = train_answers.fit_linear(data, everything)["coef"][NAMES.index("unit_match")]
+    assert coefficients[train_answers.WITHIN_SENTENCE_WEIGHT] > coefficients[0.0] > 0
 
 
 def test_the_trees_walked_in_numpy_score_as_lightgbm_does():
