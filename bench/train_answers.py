@@ -244,15 +244,14 @@ def _train_questions(data: dict) -> np.ndarray:
     return np.array([q["part"] == "train" and q["set"] in TRAIN_SETS for q in data["info"]])
 
 
-def fit_chooser(data: dict, questions: np.ndarray | None = None, share: float = LINEAR_SHARE,
-                params: dict | None = None, rounds: int = CHOOSER_ROUNDS) -> dict:
+def fit_chooser(data: dict, questions: np.ndarray | None = None, share: float = LINEAR_SHARE) -> dict:
     """Both rankers fitted on `questions` (default: the train part of the training sets), each
     divided by the spread of its scores over those questions' rows and the line weighted by
     `share`, so that kb/answer_model.py `Chooser` only adds them."""
     from kb.answer_model import Linear, Trees
 
     questions = _train_questions(data) if questions is None else questions
-    trees, line = fit_trees(data, questions, params, rounds), fit_linear(data, questions)
+    trees, line = fit_trees(data, questions), fit_linear(data, questions)
     rows = data["rows"][questions[data["groups"]]]
     tree_spread = float(Trees.from_dict(trees)(rows).std()) or 1.0
     line_spread = float(Linear.from_dict(line)(rows).std()) or 1.0
@@ -424,9 +423,14 @@ def tune_chooser(data: dict) -> dict:
     return {"settings": settings, "shares": shares}
 
 
+def _starts(data: dict) -> np.ndarray:
+    """Where each question's candidate rows begin (and, last, where the rows end)."""
+    return np.r_[0, np.cumsum([q["n"] for q in data["info"]])]
+
+
 def _cited(data: dict, scores: np.ndarray, questions: np.ndarray) -> list[tuple[bool, dict]]:
     """For each of `questions`: whether its best candidate is a right one, and the question."""
-    starts = np.r_[0, np.cumsum([q["n"] for q in data["info"]])]
+    starts = _starts(data)
     out = []
     for i in questions:
         q = data["info"][i]
@@ -440,7 +444,7 @@ def _figure_exact(data: dict, scores: np.ndarray, questions: np.ndarray) -> floa
     its sentence (without `ask`'s preference for the unit family asked, which needs the text)."""
     from kb.evaluate import _same, is_figure
 
-    starts = np.r_[0, np.cumsum([q["n"] for q in data["info"]])]
+    starts = _starts(data)
     right = []
     for i in questions:
         q = data["info"][i]

@@ -32,6 +32,7 @@ MODEL_FILE = "answer_model.json"
 # What a keyword-only generation cannot compute: cosines need the model, and an English question's
 # dictionary readings (the dict_* features) the lexicon, which is embedded by it.
 NEED_VECTORS = tuple(n for n in NAMES if "cos" in n) + READINGS
+TREE_BLOCK = 8192  # rows walked through the trees at once
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,8 @@ class Trees:
 
     def __call__(self, rows: np.ndarray) -> np.ndarray:
         x = np.asarray(rows, dtype=np.float64)
+        if len(x) > TREE_BLOCK:  # the walk holds (rows, trees) arrays: bounded for training's 100k rows
+            return np.concatenate([self(x[i:i + TREE_BLOCK]) for i in range(0, len(x), TREE_BLOCK)])
         trees = np.arange(len(self.feature))
         node = np.zeros((len(x), len(trees)), dtype=np.int64)
         for _ in range(self.depth):

@@ -175,7 +175,7 @@ def test_the_line_also_learns_which_figure_of_a_sentence_answers(monkeypatch):
     assert coefficients[train_answers.WITHIN_SENTENCE_WEIGHT] > coefficients[0.0] > 0
 
 
-def test_the_trees_walked_in_numpy_score_as_lightgbm_does():
+def test_the_trees_walked_in_numpy_score_as_lightgbm_does(monkeypatch):
     """kb/answer_model.py `Trees` against LightGBM itself (the reference): the same scores for rows
     on, between and beyond the split thresholds (whole numbers make exact ties)."""
     import lightgbm
@@ -193,4 +193,6 @@ def test_the_trees_walked_in_numpy_score_as_lightgbm_does():
     trees = Trees.from_dict(train_answers.export_trees(booster))
     new = np.vstack([rows(500), x[:50]])
     assert trees.depth > 2
+    np.testing.assert_allclose(trees(new), booster.predict(new, raw_score=True), rtol=0, atol=1e-9)
+    monkeypatch.setattr("kb.answer_model.TREE_BLOCK", 64)  # many rows are walked in blocks: the same scores
     np.testing.assert_allclose(trees(new), booster.predict(new, raw_score=True), rtol=0, atol=1e-9)
