@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -367,6 +368,9 @@ def main(argv: list[str] | None = None) -> int:
     except KbError as error:
         print(f"kb: {error}", file=sys.stderr)
         return error.exit_code
+    except BrokenPipeError:  # `kb search … | head` closed the pipe: stop quietly, as other tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's own flush at exit must not raise again
+        return 141
 
 
 if __name__ == "__main__":

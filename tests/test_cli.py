@@ -135,3 +135,18 @@ def test_an_eval_set_that_is_missing_is_a_clear_error(index_dir, capsys, tmp_pat
     (tmp_path / "bad.jsonl").write_text("{not json\n", "utf-8")
     code, _, err = run(capsys, "--index", str(index_dir), "eval", str(tmp_path / "bad.jsonl"))
     assert code == 2 and "bad.jsonl:1" in err
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(index_dir):
+    """`kb search … | head -1`: the pipe is closed while kb still has to write; kb stops quietly
+    (here it is closed before kb starts writing, so that every write fails)."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, KB_SEMANTIC="0")
+    with subprocess.Popen([sys.executable, "-m", "kb.cli", "--index", str(index_dir), "search", "妇联"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) as kb:
+        kb.stdout.close()
+        err = kb.stderr.read().decode()
+        assert kb.wait() == 141 and "Traceback" not in err, err
