@@ -133,9 +133,13 @@ class AnswerModel:
             if tuple(data.get(key, ())) != names:
                 raise ModelError(f"the answer model was trained on {key} {tuple(data.get(key, ()))}, kb computes "
                                  f"{names}: run bench/train_answers.py to retrain it")
-        return cls(Chooser.from_dict(data["chooser"]),
-                   {language: Linear.from_dict(part) for language, part in data["answerability"].items()},
-                   {k: float(v) for k, v in data["thresholds"].items()})
+        try:
+            return cls(Chooser.from_dict(data["chooser"]),
+                       {language: Linear.from_dict(part) for language, part in data["answerability"].items()},
+                       {k: float(v) for k, v in data["thresholds"].items()})
+        except (KeyError, TypeError, ValueError) as error:  # a file of another layout (an older chooser)
+            raise ModelError(f"the answer model file lacks or misreads {error}: run bench/train_answers.py "
+                             "to retrain it") from error
 
 
 @lru_cache(maxsize=2)

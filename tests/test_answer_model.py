@@ -41,6 +41,14 @@ def test_a_model_trained_on_other_features_is_refused():
         AnswerModel.from_dict(data)
 
 
+def test_a_model_file_of_an_older_layout_is_refused():
+    """The chooser was one line before it was trees and a line: such a file says what to do."""
+    saved = _saved()["with_vectors"]
+    for older in (saved | {"chooser": saved["chooser"]["linear"]}, {k: v for k, v in saved.items() if k != "thresholds"}):
+        with pytest.raises(ModelError, match="retrain"):
+            AnswerModel.from_dict(older)
+
+
 def test_the_recorded_held_out_score_is_reproduced(tmp_path, model_cache):
     recorded = _saved()["check"]
     measured = train_answers.check_slice(tmp_path, {"cache": model_cache})
