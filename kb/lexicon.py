@@ -84,25 +84,34 @@ class Lexicon:
         folder = generation / FOLDER
         return cls(folder, embed) if (folder / "words.json").exists() else None
 
-    def readings(self, text: str) -> tuple[tuple[str, ...], ...]:
+    def read(self, text: str) -> tuple[list[str], tuple[tuple[str, ...], ...]]:
+        """`translate` and `readings` of one text, its dictionary phrases looked up once."""
+        if not self.words:
+            return [], ()
+        phrases = dictionary.phrases(text, stop_words())
+        return self.translate(text, phrases), self.readings(text, phrases)
+
+    def readings(self, text: str, phrases: list | None = None) -> tuple[tuple[str, ...], ...]:
         """For each phrase of `text` the dictionary holds, every translation of it the corpus has,
         or all its translations when the corpus has none: a phrase the text never says counts
-        as missing (kindergartens, 幼儿园, over a corpus without it), not as absent from the question."""
+        as missing (kindergartens, 幼儿园, over a corpus without it), not as absent from the question.
+        `phrases`: `dictionary.phrases(text, …)` when the caller has them."""
         if not self.words:
             return ()
         out = []
-        for _, chinese in dictionary.phrases(text, stop_words()):
+        for _, chinese in dictionary.phrases(text, stop_words()) if phrases is None else phrases:
             chinese = tuple(c for c in chinese if c not in QUERY_STOPWORDS)
             out.append(tuple(c for c in chinese if c in self._row) or chinese)
         return tuple(group for group in out if group)
 
-    def translate(self, text: str) -> list[str]:
+    def translate(self, text: str, phrases: list | None = None) -> list[str]:
         """The Chinese words an English text is read as, in order, each once: for each phrase the
         dictionary holds, the nearest of its translations the corpus has; for each other content
         word, the nearest corpus word."""
         if not self.words:
             return []
-        found = [(phrase, rows) for phrase, chinese in dictionary.phrases(text, stop_words())
+        phrases = dictionary.phrases(text, stop_words()) if phrases is None else phrases
+        found = [(phrase, rows) for phrase, chinese in phrases
                  if (rows := [self._row[c] for c in chinese if c in self._row and c not in QUERY_STOPWORDS])]
         covered = dictionary.covered_words(found)
         rest = [word for word in english_words(text) if word not in covered]

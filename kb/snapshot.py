@@ -157,7 +157,7 @@ class Snapshot:
         the corpus's words, where the generation has a lexicon (kb/lexicon.py)."""
         query = parse_query(text, self.settings.max_query_chars)
         if query.language == "en" and self.lexicon is not None:
-            query = with_translations(query, self.lexicon.translate(query.text), self.lexicon.readings(query.text))
+            query = with_translations(query, *self.lexicon.read(query.text))
         return query
 
     @cached_property
