@@ -40,6 +40,18 @@ def words_of(text: str) -> list[str]:
     return list(dict.fromkeys(t.text.lower() for t in tokenize(text) if t.main and t.text not in QUERY_STOPWORDS))
 
 
+def word_parts(text: str) -> dict[str, tuple[str, ...]]:
+    """The dictionary words inside each longer main word of `text` (热线电话: 热线, 电话), question
+    words out: a text that says 妇女热线 holds part of what 妇女热线电话 asks about."""
+    tokens = tokenize(text)
+    parts: dict[str, list[str]] = {}
+    for main in (t for t in tokens if t.main and t.text not in QUERY_STOPWORDS):
+        inside = [t.text for t in tokens if not t.main and t.position == main.position and t.text not in QUERY_STOPWORDS]
+        if inside:
+            parts[main.text.lower()] = inside
+    return {word: tuple(dict.fromkeys(inside)) for word, inside in parts.items()}
+
+
 def question_words(query: Query) -> list[str]:
     """The words of a question a text is searched for: its own, and for an English question the
     Chinese words they were read as (kb/lexicon.py)."""
@@ -52,10 +64,13 @@ class Coverage:
     of them is there, weighted by the commonest. Lives for one question: a passage or sentence
     shared by many candidates is measured once."""
 
-    def __init__(self, words: list[str] | list[tuple[str, ...]], idf):
+    def __init__(self, words: list[str] | list[tuple[str, ...]], idf, parts: dict[str, tuple[str, ...]] | None = None):
         groups = [(w,) if isinstance(w, str) else tuple(w) for w in words]
         self.weights = {g: min(idf(w) for w in g) for g in groups if g}
         self.total = sum(self.weights.values())
+        # a word the text lacks counts by the idf-weighted share of its parts (word_parts) the text has
+        self.parts = {(word,): [(part, idf(part)) for part in inside] for word, inside in (parts or {}).items()
+                      if (word,) in self.weights}
         self._seen: dict[str, float] = {}
 
     def __call__(self, text: str) -> float:
@@ -63,9 +78,14 @@ class Coverage:
             return 0.0
         if text not in self._seen:
             norm = normalize(text).lower()
-            self._seen[text] = sum(weight for group, weight in self.weights.items()
-                                   if any(word in norm for word in group)) / self.total
+            self._seen[text] = sum(weight * self._share(group, norm) for group, weight in self.weights.items()) / self.total
         return self._seen[text]
+
+    def _share(self, group: tuple[str, ...], norm: str) -> float:
+        if any(word in norm for word in group):
+            return 1.0
+        parts = self.parts.get(group)
+        return sum(weight for part, weight in parts if part in norm) / sum(weight for _, weight in parts) if parts else 0.0
 
 
 def cue(text: str) -> int:
@@ -162,7 +182,7 @@ def candidates_and_rows(snapshot, query: Query, hits: list) -> tuple[list[Candid
     candidates = [c for hit in top for c in snapshot.candidates(hit.passage) if c.kind in (query.kind, "sentence")]
     target = query.target
     idf = snapshot.keyword.idf
-    question = Question(query, Coverage(question_words(query), idf), Coverage(target, idf),
+    question = Question(query, Coverage(question_words(query), idf, word_parts(query.content)), Coverage(target, idf),
                         Coverage(list(query.readings), idf), cue(query.normalized), snapshot.question_vector(query),
                         question_pairs(query))
     cosines: dict[str, float] = {}

@@ -111,6 +111,24 @@ def test_a_phrase_counts_when_any_of_its_readings_is_there(snapshot):
     assert Coverage(["美丽", "庭院"], idf)("美丽乡村") == pytest.approx(idf("美丽") / (idf("美丽") + idf("庭院")))
 
 
+def test_a_long_word_the_text_lacks_counts_by_its_parts(snapshot):
+    """kb/features.py `word_parts`: 热线电话 is one jieba word, and the review says 12338妇女热线;
+    the sentence holds 热线, part of what the question asks about, and no longer counts as holding
+    only 妇女."""
+    from kb.features import Coverage, question_words, word_parts
+
+    idf = snapshot.keyword.idf
+    query = snapshot.parse("妇女热线电话是多少？")
+    assert question_words(query) == ["妇女", "热线电话"] and word_parts(query.content) == {"热线电话": ("热线", "电话")}
+    sentence = "畅通三级维权站、12338妇女热线，全市妇联系统处理信访案件4308宗"
+    whole = Coverage(question_words(query), idf)(sentence)
+    parted = Coverage(question_words(query), idf, word_parts(query.content))(sentence)
+    share = idf("热线") / (idf("热线") + idf("电话"))
+    assert parted == pytest.approx((idf("妇女") + idf("热线电话") * share) / (idf("妇女") + idf("热线电话")))
+    assert 0 < whole < parted < 1
+    assert Coverage(["热线电话"], idf, {"热线电话": ("热线", "电话")})("拨打热线电话") == 1.0  # the whole word counts whole
+
+
 def test_dictionary_readings_inform_answerability_and_not_the_chooser(snapshot):
     """An English question's dict_* features (the share of its dictionary phrases any of whose
     readings a text holds) are higher in the passage that answers it; the chooser was trained
