@@ -364,7 +364,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()  # a closed pipe must fail here, where it is caught, not in the flush at exit
+        return code
     except KbError as error:
         print(f"kb: {error}", file=sys.stderr)
         return error.exit_code

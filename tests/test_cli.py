@@ -139,12 +139,13 @@ def test_an_eval_set_that_is_missing_is_a_clear_error(index_dir, capsys, tmp_pat
 
 def test_a_reader_that_stops_early_gets_no_traceback(index_dir):
     """`kb search … | head -1`: the pipe is closed while kb still has to write; kb stops quietly
-    (here it is closed before kb starts writing, so that every write fails)."""
+    (here it is closed before kb starts writing, so that every write fails). Output buffered as in
+    a shell: then kb's last write is the flush, which must fail inside kb, not at exit."""
     import os
     import subprocess
     import sys
 
-    env = dict(os.environ, KB_SEMANTIC="0")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"} | {"KB_SEMANTIC": "0"}
     with subprocess.Popen([sys.executable, "-m", "kb.cli", "--index", str(index_dir), "search", "妇联"],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) as kb:
         kb.stdout.close()
