@@ -5,7 +5,8 @@ Work reports follow one convention, which this module reads and nothing more: a 
 on a year and sets goals for the next. A report published in the year its title names (2024年政府
 工作报告, delivered in March 2024) reports on the year before and sets targets for its own year; a
 report published after the year its title names (见证——佛山妇联的2022年, published 2023-01-21)
-reports on that year. Targets are announced by a lead-in (今年发展主要预期目标是：…, 力争…);
+reports on that year. Targets are announced by a lead-in (今年发展主要预期目标是：…, 力争…) in the
+figure's sentence, or earlier in its paragraph with no year named in between (提出上述预期目标，…);
 totals over several years stand in paragraphs or sections that say so (过去五年…, “十三五”…).
 An explicit year before the figure in its sentence (刚刚过去的2017年，…) overrides the default.
 """
@@ -72,11 +73,14 @@ def read_figure(snapshot: Snapshot, figure: Figure) -> Reading:
     if _TARGET_LEAD.search(sentence) and not _ACHIEVED.search(sentence):
         cue = _last_cue(sentence)
         return Reading(TARGET, _cue_year(cue, targeted) if cue and not cue.group("period") else targeted)
-    cue = _last_cue(normalize(doc.text[paragraph_start:figure.start]))
+    before = normalize(doc.text[paragraph_start:figure.start])
+    cue = _last_cue(before)
     if cue is not None:
         if cue.group("period"):
             return Reading(PERIOD, reported)
         return Reading(OUTCOME, _cue_year(cue, targeted))
+    if _TARGET_LEAD.search(before) and not _ACHIEVED.search(before):  # 提出上述预期目标，… 城镇调查失业率5.5%左右
+        return Reading(TARGET, targeted)
     section = normalize(" ".join(snapshot.passages[figure.passage_id].section))
     return Reading(PERIOD if re.search(_PERIOD, section) else OUTCOME, reported)
 

@@ -85,6 +85,14 @@ def test_what_a_figure_is_and_the_year_it_is_about(reports):
     assert reading("foshan-womens-federation-2022-review", "64个").year == 2022
 
 
+def test_a_paragraph_that_opens_on_the_targets_holds_targets(reports):
+    """The 2025 report lists its targets (城镇调查失业率5.5%左右，…), then explains them in a
+    paragraph that opens 提出上述预期目标 and names no year: both are the 2025 target."""
+    found = [f for f in reports.figures if f.doc_id.startswith("gov-2025") and f.text == "5.5%左右"]
+    assert len(found) == 2
+    assert {(read_figure(reports, f).stance, read_figure(reports, f).year) for f in found} == {(TARGET, 2025)}
+
+
 def test_the_corpus_own_disagreement_for_a_year_is_flagged(reports):
     series = build_series(reports, reports.parse("巾帼志愿服务队"))
     [point] = [p for p in series.outcomes if p.year == 2022]
