@@ -79,15 +79,16 @@ def build(settings: Settings, progress: bool = False) -> BuildReport:
         for p in passages:
             if p.doc_id in fresh:
                 by_doc.setdefault(p.doc_id, []).append(p)
+        titles = {d.id: d.title for d in documents}
         if settings.backend == "whoosh":
-            keyword.build(gen / "keyword", by_doc, {d.id: d.title for d in documents},
+            keyword.build(gen / "keyword", by_doc, titles,
                           previous=previous / "keyword" if previous and reusable else None,
                           stale=set(report.removed) | set(report.changed))
-        step_info = _embed(settings, gen, passages, previous, progress) if settings.semantic else {}
+        step_info = _embed(settings, gen, passages, titles, previous, progress) if settings.semantic else {}
         if settings.semantic:
             step_info |= _store_candidates(settings, gen, passages, previous, progress)
         if settings.backend == "milvus":
-            step_info |= _milvus_collection(settings, gen, passages, {d.id: d.title for d in documents})
+            step_info |= _milvus_collection(settings, gen, passages, titles)
         if settings.semantic:
             step_info |= _write_lexicon(settings, gen, previous, progress)
         new_manifest = {"format": FORMAT_VERSION, "settings": fingerprint, "window": settings.window,
@@ -125,13 +126,14 @@ def _milvus_collection(settings: Settings, gen: Path, passages: list[Passage], t
     return milvus.build(settings, gen, passages, matrix, titles)
 
 
-def _embed(settings: Settings, gen: Path, passages: list[Passage], previous: Path | None, progress: bool) -> dict:
+def _embed(settings: Settings, gen: Path, passages: list[Passage], titles: dict[str, str], previous: Path | None,
+           progress: bool) -> dict:
     """Write `gen/vectors`, reusing the previous generation's rows by text hash; facts for the manifest."""
     from kb.embeddings import embedder
 
     model = embedder(settings)
     old = previous / "vectors" if previous else None
-    stats = vectors.build(gen / "vectors", passages, model, old, progress, settings.ann_min_passages)
+    stats = vectors.build(gen / "vectors", passages, titles, model, old, progress, settings.ann_min_passages)
     return {"model": model.name, "dimension": model.dimension, "vector_recipe": vectors.RECIPE, "vectors": stats}
 
 

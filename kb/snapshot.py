@@ -146,7 +146,7 @@ class Snapshot:
         backend, which keeps its vectors in the collection)."""
         if isinstance(self.vectors, SemanticSearcher):
             return self.vectors.cosines([p.id for p in passages], vector)
-        rows = self.text_vectors([embedding_text(p) for p in passages])
+        rows = self.text_vectors([embedding_text(p, self.documents[p.doc_id].title) for p in passages])
         return {p.id: float(row @ vector) for p, row in zip(passages, rows)}
 
     def text_vectors(self, texts: list[str]):

@@ -12,7 +12,7 @@ from kb.fusion import rrf
 from kb.errors import ModelMismatch
 from kb.snapshot import Snapshot
 
-from conftest import CORPUS
+from conftest import CORPUS, DATA
 
 COURTYARD = "示范村、示范户等64个"
 
@@ -157,5 +157,38 @@ def test_passage_cosines_read_the_stored_vectors(snapshot):
     vector = snapshot.question_vector(snapshot.parse("美丽庭院示范村有多少个"))
     passages = [h.passage for h in snapshot.search("美丽庭院", k=5, mode="keyword").hits]
     stored = snapshot.passage_cosines(passages, vector)
-    now = snapshot.text_vectors([p.text for p in passages]) @ vector
+    now = snapshot.text_vectors([vectors.embedding_text(p, snapshot.documents[p.doc_id].title) for p in passages]) @ vector
     np.testing.assert_allclose([stored[p.id] for p in passages], now, atol=1e-4)
+
+
+# Five CMRC 2018 articles about fish (bench/data): each names its fish in its title and first
+# sentence, and gives the length later, in a passage that may not name it again.
+FISH = ("DEV_1129", "DEV_1174", "DEV_1590", "DEV_1618", "DEV_1651")
+
+
+@pytest.fixture(scope="module")
+def fish(tmp_path_factory, semantic_settings):
+    articles = json.loads((DATA / "cmrc2018" / "cmrc2018_dev.json").read_text("utf-8"))["data"]
+    records = [{"id": p["id"], "title": a["title"], "text": p["context"]}
+               for a in articles for p in a["paragraphs"] if p["id"] in FISH]
+    corpus = tmp_path_factory.mktemp("fish") / "corpus"
+    corpus.mkdir()
+    (corpus / "fish.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records), "utf-8")
+    settings = Settings(index=corpus.parent / "index", corpus=corpus, cache=semantic_settings.cache)
+    build(settings)
+    snap = Snapshot(settings)
+    yield snap, records
+    snap.close()
+
+
+def test_a_passage_is_found_by_its_documents_title(fish):
+    """Each article's length is found by a question that names the fish, as the title does; the
+    passage's text alone could not tell the fish apart."""
+    snap, records = fish
+    found = []
+    for record in records:
+        hits = snap.search(f"{record['title']}的体长可达多少公分？", k=20, mode="semantic").hits
+        length = next(h.passage for h in hits if "体长可达" in h.passage.text)
+        found.append((record["id"], length.doc_id, record["title"] in length.text))
+    assert [doc for doc, _, _ in found] == [doc for _, doc, _ in found]
+    assert any(not named for _, _, named in found)
