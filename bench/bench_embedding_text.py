@@ -20,6 +20,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
+from bench_fusion import opened_set  # noqa: E402
 from train_answers import SETS, split_of  # noqa: E402
 
 DEPTH = 20
@@ -27,24 +28,16 @@ DEPTH = 20
 
 def scores(name: str, workdir: Path) -> dict[str, dict]:
     """Per part, per variant (title+text, text) and mode: hit@1, hit@5, MRR@20."""
-    from kb.build import build
-    from kb.config import Settings
     from kb.embeddings import embedder
     from kb.errors import BadInput
     from kb.evaluate import is_relevant
     from kb.search import ranked
-    from kb.snapshot import Snapshot
-    from kb.squad import import_squad
 
-    source, _, split = SETS[name]
-    folder = workdir / name
-    import_squad(source, folder)
-    settings = Settings.from_env(index=folder / "index", corpus=folder / "corpus")
-    build(settings)
-    snapshot = Snapshot(settings)
+    split = SETS[name][2]
+    snapshot, folder = opened_set(name, workdir)
     index = snapshot.vectors.index
     index.ann = None  # both matrices searched exactly
-    text_only = embedder(settings).passages([snapshot.passages[pid].text for pid in index.ids])
+    text_only = embedder(snapshot.settings).passages([snapshot.passages[pid].text for pid in index.ids])
     items = [json.loads(line) for line in (folder / "questions.jsonl").read_text("utf-8").splitlines()]
     ranks: dict[str, dict[str, list]] = {}
     for variant, matrix in (("title+text", np.asarray(index.matrix)), ("text", text_only)):

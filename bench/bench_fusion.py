@@ -21,21 +21,28 @@ from train_answers import SETS, split_of  # noqa: E402
 POWERS = (0.0, 0.5, 1.0, 2.0, 4.0)  # 0.0: weight 1 always, the plain RRF of before
 
 
-def rankings(name: str, workdir: Path) -> list[dict]:
+def opened_set(name: str, workdir: Path):
+    """One public set imported into `workdir`, every context indexed: its snapshot and folder."""
     from kb.build import build
     from kb.config import Settings
-    from kb.errors import BadInput
-    from kb.evaluate import is_relevant
-    from kb.search import by_kind, term_share
     from kb.snapshot import Snapshot
     from kb.squad import import_squad
 
-    source, _, split = SETS[name]
     folder = workdir / name
-    import_squad(source, folder)
+    import_squad(SETS[name][0], folder)
     settings = Settings.from_env(index=folder / "index", corpus=folder / "corpus")
     build(settings)
-    snapshot = Snapshot(settings)
+    return Snapshot(settings), folder
+
+
+def rankings(name: str, workdir: Path) -> list[dict]:
+    from kb.errors import BadInput
+    from kb.evaluate import is_relevant
+    from kb.search import by_kind, term_share
+
+    split = SETS[name][2]
+    snapshot, folder = opened_set(name, workdir)
+    settings = snapshot.settings
     depth = settings.rrf_depth
     out = []
     for line in (folder / "questions.jsonl").read_text("utf-8").splitlines():
