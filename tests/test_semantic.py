@@ -192,3 +192,20 @@ def test_a_passage_is_found_by_its_documents_title(fish):
         found.append((record["id"], length.doc_id, record["title"] in length.text))
     assert [doc for doc, _, _ in found] == [doc for _, doc, _ in found]
     assert any(not named for _, _, named in found)
+
+
+def test_a_retitled_document_is_embedded_again(tmp_path, semantic_settings, snapshot):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    rows = [{"id": "a", "title": "甲", "text": "全市妇女之家1019个。"}, {"id": "b", "title": "乙", "text": "创建美丽庭院示范村64个。"}]
+    (corpus / "docs.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), "utf-8")
+    settings = Settings(index=tmp_path / "index", corpus=corpus, cache=semantic_settings.cache)
+    build(settings)
+    rows[1]["title"] = "美丽庭院"
+    (corpus / "docs.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), "utf-8")
+    build(settings)
+    snap = Snapshot(settings)
+    try:
+        assert snap.manifest["vectors"] == {"embedded": 1, "reused": 1, "ann": False}
+    finally:
+        snap.close()
