@@ -6,8 +6,9 @@ on a year and sets goals for the next. A report published in the year its title 
 工作报告, delivered in March 2024) reports on the year before and sets targets for its own year; a
 report published after the year its title names (见证——佛山妇联的2022年, published 2023-01-21)
 reports on that year. Targets are announced by a lead-in (今年发展主要预期目标是：…, 力争…) in the
-figure's sentence, or earlier in its paragraph with no year named in between (提出上述预期目标，…);
-totals over several years stand in paragraphs or sections that say so (过去五年…, “十三五”…).
+figure's sentence, or by the first sentence of its paragraph (提出上述预期目标，…) when no year is
+named before the figure; totals over several years stand in paragraphs or sections that say so
+(过去五年…, “十三五”…).
 An explicit year before the figure in its sentence (刚刚过去的2017年，…) overrides the default.
 """
 from __future__ import annotations
@@ -29,7 +30,10 @@ MASS = {"吨": 1000.0, "公斤": 1.0, "千克": 1.0, "斤": 0.5}  # kilograms: r
 # a goal being set, before the figure in its sentence: 预期目标是：, 目标为, 力争, 计划…
 _TARGET_LEAD = re.compile(r"目标(?:是|为|：|:)|预期目标|力争|争取|拟|计划(?:到|在|年内)?|要(?:实现|达到|确保|稳定|保持|控制)|确保")
 # what was achieved against a goal is an outcome: 完成…目标, 实现…目标, 超过…预期目标
-_ACHIEVED = re.compile(r"(?:完成|实现|超过|超额完成|好于)[^，。；]{0,12}目标")
+_ACHIEVED = re.compile(r"(?:完成|实现|达到|超过|超额完成|好于)[^，。；]{0,12}目标")
+# a paragraph whose first sentence is about the goals (提出上述预期目标，…) goes on about them; the
+# weaker leads (计划, 确保) open paragraphs of outcomes too (营养改善计划, 确保不发生规模性返贫)
+_TARGETS_OPENING = re.compile(r"预期目标|目标(?:是|为|：|:)")
 # several years at once: 过去五年, 五年来, “十三五”, 累计, 2013年以来, 年均 (过去一年 is one year)
 _PERIOD = r"过去[二三四五六七八九十]+年|[二三四五六七八九十]+年来|十[一二三四五六]五|累计|以来|年均|平均每年"
 # the latest of these before a figure in its paragraph says which it is: several years, or one
@@ -79,7 +83,8 @@ def read_figure(snapshot: Snapshot, figure: Figure) -> Reading:
         if cue.group("period"):
             return Reading(PERIOD, reported)
         return Reading(OUTCOME, _cue_year(cue, targeted))
-    if _TARGET_LEAD.search(before) and not _ACHIEVED.search(before):  # 提出上述预期目标，… 城镇调查失业率5.5%左右
+    opening = before.split("。", 1)[0] if "。" in before else ""  # the figure's own sentence was read above
+    if _TARGETS_OPENING.search(opening) and not _ACHIEVED.search(opening):
         return Reading(TARGET, targeted)
     section = normalize(" ".join(snapshot.passages[figure.passage_id].section))
     return Reading(PERIOD if re.search(_PERIOD, section) else OUTCOME, reported)

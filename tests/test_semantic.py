@@ -161,6 +161,10 @@ def test_passage_cosines_read_the_stored_vectors(snapshot):
     np.testing.assert_allclose([stored[p.id] for p in passages], now, atol=1e-4)
 
 
+def write_jsonl(path, rows: list[dict]) -> None:
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), "utf-8")
+
+
 # Five CMRC 2018 articles about fish (bench/data): each names its fish in its title and first
 # sentence, and gives the length later, in a passage that may not name it again.
 FISH = ("DEV_1129", "DEV_1174", "DEV_1590", "DEV_1618", "DEV_1651")
@@ -173,7 +177,7 @@ def fish(tmp_path_factory, semantic_settings):
                for a in articles for p in a["paragraphs"] if p["id"] in FISH]
     corpus = tmp_path_factory.mktemp("fish") / "corpus"
     corpus.mkdir()
-    (corpus / "fish.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records), "utf-8")
+    write_jsonl(corpus / "fish.jsonl", records)
     settings = Settings(index=corpus.parent / "index", corpus=corpus, cache=semantic_settings.cache)
     build(settings)
     snap = Snapshot(settings)
@@ -198,11 +202,11 @@ def test_a_retitled_document_is_embedded_again(tmp_path, semantic_settings, snap
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     rows = [{"id": "a", "title": "甲", "text": "全市妇女之家1019个。"}, {"id": "b", "title": "乙", "text": "创建美丽庭院示范村64个。"}]
-    (corpus / "docs.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), "utf-8")
+    write_jsonl(corpus / "docs.jsonl", rows)
     settings = Settings(index=tmp_path / "index", corpus=corpus, cache=semantic_settings.cache)
     build(settings)
     rows[1]["title"] = "美丽庭院"
-    (corpus / "docs.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), "utf-8")
+    write_jsonl(corpus / "docs.jsonl", rows)
     build(settings)
     snap = Snapshot(settings)
     try:

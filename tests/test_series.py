@@ -91,6 +91,9 @@ def test_a_paragraph_that_opens_on_the_targets_holds_targets(reports):
     found = [f for f in reports.figures if f.doc_id.startswith("gov-2025") and f.text == "5.5%左右"]
     assert len(found) == 2
     assert {(read_figure(reports, f).stance, read_figure(reports, f).year) for f in found} == {(TARGET, 2025)}
+    # a paragraph that opens on a goal reached (国内生产总值增长率达到预期目标，…) goes on with outcomes
+    [profit] = [f for f in reports.figures if f.doc_id.startswith("gov-2000") and f.text == "2202亿元"]
+    assert read_figure(reports, profit).stance == OUTCOME
 
 
 def test_the_corpus_own_disagreement_for_a_year_is_flagged(reports):
