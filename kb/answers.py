@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from kb.answer_model import answer_model
 from kb.candidates import Candidate, within
-from kb.features import Coverage, candidates_and_rows, question_words
+from kb.features import CANDIDATE_DEPTH, Coverage, candidates_and_rows, question_words
 from kb.figures import Figure, clauses, compatible, parse_quantities
 from kb.query import Query
 from kb.search import Hit
@@ -25,6 +25,9 @@ from kb.textspans import sentence_spans
 # (a round number, not measured).
 STANCE_DEPTH = 3
 SEARCH_DEPTH = 8
+# How far down a question asking for one of WIDENED looks for a passage holding one (not tuned).
+WIDER_DEPTH = 20
+WIDENED = ("person", "identifier")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -106,8 +109,10 @@ def ask(snapshot: Snapshot, question: Query | str, mode: str = "hybrid") -> Answ
     chosen passage if the sentence has none: `_wanted_near`); the sentence is the answer when
     there is none."""
     query = question if isinstance(question, Query) else snapshot.parse(question)
-    hits = _of_named_years(snapshot, query, snapshot.search(query, k=SEARCH_DEPTH, mode=mode).hits)
-    candidates, rows, vectors = candidates_and_rows(snapshot, query, hits)
+    ranking = _of_named_years(snapshot, query, snapshot.search(query, k=WIDER_DEPTH, mode=mode).hits)
+    hits = ranking[:SEARCH_DEPTH]
+    read = _read(snapshot, query, ranking)
+    candidates, rows, vectors = candidates_and_rows(snapshot, query, read, depth=len(read))
     model = answer_model(vectors)
     scores = model.scores(rows)
     confidence = round(model.answerable(rows, scores, query.language), 3)
@@ -128,6 +133,22 @@ def ask(snapshot: Snapshot, question: Query | str, mode: str = "hybrid") -> Answ
     answer.confidence = confidence
     answer.passages = hits[:5]
     return answer
+
+
+def _read(snapshot: Snapshot, query: Query, ranking: list[Hit]) -> list[Hit]:
+    """The passages whose candidates are scored: the first CANDIDATE_DEPTH, and for a question
+    asking for a name or an identifier when none of them holds one (a name: beside a role word),
+    the first passage further down the ranking that does. Short passages, such as the photo
+    captions where a report names people, rank low by kind (kb/search.py KIND_WEIGHT)."""
+    top = ranking[:CANDIDATE_DEPTH]
+    if query.kind not in WIDENED or any(_holds(snapshot, h, query.kind) for h in top):
+        return top
+    further = next((h for h in ranking[CANDIDATE_DEPTH:] if _holds(snapshot, h, query.kind)), None)
+    return top + [further] if further else top
+
+
+def _holds(snapshot: Snapshot, hit: Hit, kind: str) -> bool:
+    return any(c.kind == kind and (c.role or kind != "person") for c in snapshot.candidates(hit.passage))
 
 
 def _wanted_near(query: Query, chosen: Candidate, ranked: list[Candidate]) -> list[Candidate]:

@@ -175,10 +175,11 @@ def _head_agrees(counts: str, target: list[str]) -> bool:
 CANDIDATE_DEPTH = 5  # passages whose candidates are scored: retrieval hit@5 is 0.95 on CMRC 2018
 
 
-def candidates_and_rows(snapshot, query: Query, hits: list) -> tuple[list[Candidate], np.ndarray, bool]:
-    """The candidates of the top passages that can answer `query` (its answer kind, and sentences),
-    their feature rows, and whether the cosine features were computed (the generation has vectors)."""
-    top = hits[:CANDIDATE_DEPTH]
+def candidates_and_rows(snapshot, query: Query, hits: list, depth: int = CANDIDATE_DEPTH) -> tuple[list[Candidate], np.ndarray, bool]:
+    """The candidates of the top `depth` passages that can answer `query` (its answer kind, and
+    sentences), their feature rows, and whether the cosine features were computed (the generation
+    has vectors)."""
+    top = hits[:depth]
     candidates = [c for hit in top for c in snapshot.candidates(hit.passage) if c.kind in (query.kind, "sentence")]
     target = query.target
     idf = snapshot.keyword.idf
@@ -189,10 +190,12 @@ def candidates_and_rows(snapshot, query: Query, hits: list) -> tuple[list[Candid
     passage_cosines: dict[str, float] = {}
     if question.vector is not None:
         cosines = snapshot.candidate_cosines(candidates, question.vector)
-        passage_cosines = {h.passage.id: h.vector_score for h in top if h.vector_score is not None}
+        # the cosine itself, not the ranking's weighted score (kb/search.py KIND_WEIGHT): the model
+        # was trained on body passages, where the two are the same
+        passage_cosines = {h.passage.id: h.vector_score / KIND_WEIGHT.get(h.passage.kind, 1.0)
+                           for h in top if h.vector_score is not None}
         if not passage_cosines:  # keyword mode on a generation with vectors: score the passages as hybrid would
-            found = snapshot.passage_cosines([h.passage for h in top], question.vector)
-            passage_cosines = {h.passage.id: found[h.passage.id] * KIND_WEIGHT.get(h.passage.kind, 1.0) for h in top}
+            passage_cosines = snapshot.passage_cosines([h.passage for h in top], question.vector)
     rows = feature_rows(question, candidates, {h.passage.id: rank for rank, h in enumerate(top, 1)},
                         {h.passage.id: h.passage.text for h in top}, cosines, passage_cosines)
     return candidates, rows, question.vector is not None

@@ -61,6 +61,41 @@ def test_a_hotline_question_gets_the_number(snapshot, question):
     assert "12338妇女热线" in answer.evidence.text
 
 
+@pytest.mark.parametrize("question", ["市妇联主席是谁？", "佛山市妇联主席是谁？"])
+def test_a_who_question_finds_the_name_in_a_photo_caption(snapshot, question):
+    """The review names its chair only in photo captions, which rank below the five passages `ask`
+    reads (kb/search.py KIND_WEIGHT): a question for a name reads on to the first passage with a
+    name beside a role word (kb/answers.py `_read`), scored at its own cosine (kb/features.py)."""
+    answer = ask(snapshot, question)
+    assert answer.found and answer.kind == "person" and answer.text == "甘绮霞"
+    assert snapshot.passages[answer.evidence.passage_id].kind == "caption"
+    assert "妇联主席甘绮霞" in answer.evidence.text
+
+
+def test_a_caption_is_scored_at_its_own_cosine_not_its_ranking_weight(snapshot):
+    """The model learned on body text, where the ranking's score is the cosine; a caption's is
+    halved for ranking only."""
+    from kb.features import NAMES, candidates_and_rows
+
+    query = snapshot.parse("市妇联主席是谁？")
+    caption = next(h for h in snapshot.search(query, k=50).hits if h.passage.kind == "caption" and h.vector_score)
+    _, rows, _ = candidates_and_rows(snapshot, query, [caption])
+    own = snapshot.passage_cosines([caption.passage], snapshot.question_vector(query))[caption.passage_id]
+    assert rows[:, NAMES.index("cos_passage")] == pytest.approx(own, rel=1e-4)
+    assert own == pytest.approx(2 * caption.vector_score, rel=1e-4)
+
+
+def test_only_a_question_for_a_name_or_identifier_reads_past_the_first_passages(snapshot):
+    from kb.answers import _read
+    from kb.features import CANDIDATE_DEPTH
+
+    for question, widened in [("市妇联主席是谁？", True), ("市妇联主席带队到哪里开展活动？", False)]:
+        query = snapshot.parse(question)
+        ranking = snapshot.search(query, k=20).hits
+        read = _read(snapshot, query, ranking)
+        assert read[:CANDIDATE_DEPTH] == ranking[:CANDIDATE_DEPTH]
+        assert len(read) == CANDIDATE_DEPTH + widened
+
 def test_question_analysis():
     assert question_kind("有多少名会员") == "quantity"
     assert question_kind("When were the plans issued?") == "date"
