@@ -110,14 +110,13 @@ def ask(snapshot: Snapshot, question: Query | str, mode: str = "hybrid") -> Answ
     there is none."""
     query = question if isinstance(question, Query) else snapshot.parse(question)
     ranking = _of_named_years(snapshot, query, snapshot.search(query, k=WIDER_DEPTH, mode=mode).hits)
-    hits = ranking[:SEARCH_DEPTH]
     read = _read(snapshot, query, ranking)
     candidates, rows, vectors = candidates_and_rows(snapshot, query, read, depth=len(read))
     model = answer_model(vectors)
     scores = model.scores(rows)
     confidence = round(model.answerable(rows, scores, query.language), 3)
     if not candidates or confidence < model.threshold(query.language):
-        return Answer(query.text, query.kind, False, "", confidence=confidence, passages=hits[:5],
+        return Answer(query.text, query.kind, False, "", confidence=confidence, passages=ranking[:5],
                       note="not found in the corpus; the closest passages are listed")
     ranked = [c for _, c in sorted(zip(scores, candidates), key=lambda sc: -sc[0])]
     chosen = ranked[0]
@@ -131,7 +130,7 @@ def ask(snapshot: Snapshot, question: Query | str, mode: str = "hybrid") -> Answ
     else:
         answer = Answer(query.text, query.kind, True, chosen.sentence.strip(), evidence=_sentence_evidence(snapshot, chosen))
     answer.confidence = confidence
-    answer.passages = hits[:5]
+    answer.passages = ranking[:5]
     return answer
 
 
