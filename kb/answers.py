@@ -109,7 +109,8 @@ def ask(snapshot: Snapshot, question: Query | str, mode: str = "hybrid") -> Answ
     chosen passage if the sentence has none: `_wanted_near`); the sentence is the answer when
     there is none."""
     query = question if isinstance(question, Query) else snapshot.parse(question)
-    ranking = _of_named_years(snapshot, query, snapshot.search(query, k=WIDER_DEPTH, mode=mode).hits)
+    depth = WIDER_DEPTH if query.kind in WIDENED else SEARCH_DEPTH  # only these read past the first five
+    ranking = _of_named_years(snapshot, query, snapshot.search(query, k=depth, mode=mode).hits)
     read = _read(snapshot, query, ranking)
     candidates, rows, vectors = candidates_and_rows(snapshot, query, read, depth=len(read))
     model = answer_model(vectors)
