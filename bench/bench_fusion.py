@@ -4,8 +4,10 @@
 
 For every question the keyword and vector rankings are computed once; fusion is then replayed
 with the keyword list weighted by (share of query terms the index knows) ** power, for several
-powers, and with the plain unweighted RRF. hit@5 is reported per set and per part (contexts split
-as in bench/train_answers.py): the power is chosen on the train parts, the test parts are reported.
+powers, and with the plain unweighted RRF; then at the kept power with the share times a weight w,
+for several w (kb/search.py CHINESE_KEYWORD_WEIGHT). hit@5 and MRR@20 are reported per set and per
+part (contexts split as in bench/train_answers.py): the power and the weight are chosen on the
+train parts, the test parts are reported.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from train_answers import SETS, split_of  # noqa: E402
 
 POWERS = (0.0, 0.5, 1.0, 2.0, 4.0)  # 0.0: weight 1 always, the plain RRF of before
+WEIGHTS = (1.0, 0.8, 0.6, 0.4)
 
 
 def opened_set(name: str, workdir: Path):
@@ -61,19 +64,28 @@ def rankings(name: str, workdir: Path) -> list[dict]:
     return out, settings
 
 
-def hit5(rows: list[dict], power: float, settings) -> float:
+def fused(rows: list[dict], power: float, settings, weight: float = 1.0) -> list[float]:
+    """[hit@5, MRR@20] of the fusion with the keyword list weighted weight × share ** power."""
     from kb.fusion import rrf
 
-    hits = 0
-    for r in rows:
-        weights = [r["share"] ** power, 1.0]  # 0 ** 0 = 1: power 0 is the unweighted RRF
-        order = [p for p, _ in rrf([r["keyword"], r["near"]], k=settings.rrf_k, depth=settings.rrf_depth,
-                                   weights=weights)]
-        hits += bool(set(order[:5]) & set(r["relevant"]))
-    return round(hits / len(rows), 4) if rows else None
+    orders = [[p for p, _ in rrf([r["keyword"], r["near"]], k=settings.rrf_k, depth=settings.rrf_depth,
+                                 weights=[weight * r["share"] ** power, 1.0])]  # 0 ** 0 = 1: the plain RRF
+              for r in rows]
+    return _scores(rows, orders)
+
+
+def _scores(rows: list[dict], orders: list[list[str]]) -> list[float]:
+    hits = reciprocal = 0.0
+    for r, order in zip(rows, orders):
+        relevant = set(r["relevant"])
+        hits += bool(set(order[:5]) & relevant)
+        reciprocal += next((1 / rank for rank, p in enumerate(order[:20], 1) if p in relevant), 0.0)
+    return [round(hits / len(rows), 4), round(reciprocal / len(rows), 4)]
 
 
 def main() -> None:
+    from kb.search import KEYWORD_TRUST_POWER
+
     table = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name in SETS:
@@ -82,15 +94,13 @@ def main() -> None:
                 chosen = [r for r in rows if r["part"] == part]
                 if not chosen:
                     continue
-                line = {"n": len(chosen), "keyword": _single(chosen, "keyword"), "semantic": _single(chosen, "near")}
-                line |= {f"hybrid^{p}": hit5(chosen, p, settings) for p in POWERS}
+                line = {"n": len(chosen), "keyword": _scores(chosen, [r["keyword"] for r in chosen]),
+                        "semantic": _scores(chosen, [r["near"] for r in chosen])}
+                line |= {f"hybrid^{p}": fused(chosen, p, settings) for p in POWERS}
+                line |= {f"hybrid w{w}": fused(chosen, KEYWORD_TRUST_POWER, settings, w) for w in WEIGHTS}
                 table[f"{name}/{part}"] = line
                 print(f"{name}/{part}", json.dumps(line), flush=True)
     print(json.dumps(table, indent=1))
-
-
-def _single(rows: list[dict], which: str) -> float:
-    return round(sum(bool(set(r[which][:5]) & set(r["relevant"])) for r in rows) / len(rows), 4)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,11 @@ MODES = ("hybrid", "keyword", "semantic")
 KIND_WEIGHT = {"body": 1.0, "heading": 0.5, "caption": 0.5}
 # Chosen on the train part of XQuAD-English and CMRC 2018 (bench/bench_fusion.py); 1 = the share itself.
 KEYWORD_TRUST_POWER = 1.0
+# A Chinese question's keyword list counts this much beside its share, whose power cannot move it
+# (the index knows nearly all its terms). Chosen on the train parts of CMRC 2018 by MRR@20
+# (bench/bench_fusion.py, docs/benchmarks.md): the vector side, passages embedded beside their
+# title, ranks Chinese questions as well as the keywords do. English questions keep the share alone.
+CHINESE_KEYWORD_WEIGHT = 0.6
 
 
 @dataclass
@@ -120,9 +125,11 @@ def ranked(snapshot: Snapshot, query: Query, mode: str, depth: int, allowed: set
 
 def keyword_weight(snapshot: Snapshot, query: Query) -> float:
     """How far the keyword list may be trusted in fusion: `term_share` raised to
-    KEYWORD_TRUST_POWER. An English question over Chinese text has few known terms, and a keyword
-    list built on the rest is noise that would pull good vector hits down."""
-    return term_share(snapshot, query) ** KEYWORD_TRUST_POWER
+    KEYWORD_TRUST_POWER, times CHINESE_KEYWORD_WEIGHT for a Chinese question. An English question
+    over Chinese text has few known terms, and a keyword list built on the rest is noise that would
+    pull good vector hits down."""
+    language = CHINESE_KEYWORD_WEIGHT if query.language == "zh" else 1.0
+    return term_share(snapshot, query) ** KEYWORD_TRUST_POWER * language
 
 
 def term_share(snapshot: Snapshot, query: Query) -> float:

@@ -10,6 +10,7 @@ from kb.build import build
 from kb.config import Settings
 from kb.fusion import rrf
 from kb.errors import ModelMismatch
+from kb.search import CHINESE_KEYWORD_WEIGHT, keyword_weight, term_share
 from kb.snapshot import Snapshot
 
 from conftest import CORPUS, DATA
@@ -49,8 +50,16 @@ def test_hybrid_hits_carry_both_score_breakdowns(snapshot):
     first = results.hits[0]
     assert COURTYARD in first.passage.text
     assert first.keyword_rank == 1 and first.vector_rank is not None
-    assert first.score == pytest.approx(1 / (60 + first.keyword_rank) + 1 / (60 + first.vector_rank))
+    # every term of this Chinese query is known: its keyword list counts CHINESE_KEYWORD_WEIGHT
+    assert keyword_weight(snapshot, snapshot.parse("美丽庭院示范村")) == pytest.approx(CHINESE_KEYWORD_WEIGHT)
+    assert first.score == pytest.approx(CHINESE_KEYWORD_WEIGHT / (60 + first.keyword_rank) + 1 / (60 + first.vector_rank))
     assert [h.score for h in results.hits] == sorted((h.score for h in results.hits), reverse=True)
+
+
+def test_an_english_question_keyword_list_counts_its_share_alone(snapshot):
+    query = snapshot.parse("How many petition cases did the women's federation handle?")
+    share = term_share(snapshot, query)
+    assert 0 < share < 1 and keyword_weight(snapshot, query) == pytest.approx(share)
 
 
 def test_semantic_mode_ranks_by_cosine_with_body_text_first(snapshot):
