@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from kb.answer_model import answer_model
 from kb.candidates import Candidate, within
-from kb.features import CANDIDATE_DEPTH, Coverage, candidates_and_rows, question_words
+from kb.features import CANDIDATE_DEPTH, Coverage, candidates_and_rows, head_agrees, question_words
 from kb.figures import Figure, clauses, compatible, parse_quantities
 from kb.query import Query
 from kb.search import Hit
@@ -156,13 +156,25 @@ def _wanted_near(query: Query, chosen: Candidate, ranked: list[Candidate]) -> li
     asks for a unit family (多少公里, 面积是多大) wants a figure of that family: those of the sentence,
     else those of the chosen passage (天水围河全长有多少公里 is not answered 3条 when the passage says
     27公里), else any figure of the sentence (docs/benchmarks.md, "The chooser learns the figure within
-    the sentence")."""
+    the sentence"). Among those, a figure that counts the noun the question counts comes first:
+    in 示范区1个、示范镇街8个, 多少个示范镇街 is 8个 (`_counting_first`)."""
     typed = [c for c in ranked if c.kind == query.kind and within(c, chosen)]
-    if query.kind != "quantity" or not query.unit_family:
+    if query.kind != "quantity":
         return typed
-    in_passage = [c for c in ranked if c.kind == "quantity" and c.passage_id == chosen.passage_id
-                  and c.figure.family == query.unit_family]
-    return [c for c in in_passage if within(c, chosen)] or in_passage or typed
+    if query.unit_family:
+        in_passage = [c for c in ranked if c.kind == "quantity" and c.passage_id == chosen.passage_id
+                      and c.figure.family == query.unit_family]
+        typed = [c for c in in_passage if within(c, chosen)] or in_passage or typed
+    return _counting_first(query, typed)
+
+
+def _counting_first(query: Query, figures: list[Candidate]) -> list[Candidate]:
+    """`figures` with those whose own words end in the noun the question counts (kb/features.py
+    `head_agrees`) moved to the front, each group keeping its order. The model weighs the words
+    a list shares (申报首批省级儿童友好示范区1个) against the item's own noun; the public data it
+    learned from holds few such lists (docs/benchmarks.md, "A figure that counts the noun asked")."""
+    counting = [c for c in figures if head_agrees(c.figure.counts, query.target)]
+    return counting + [c for c in figures if c not in counting]
 
 
 def _in_sentence(snapshot: Snapshot, evidence: Evidence, chosen: Candidate) -> Evidence:

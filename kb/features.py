@@ -159,14 +159,14 @@ def _base_row(question: Question, c: Candidate, ranks, passages, cosines, passag
         float(family_given and figure.family != query.unit_family),
         float(bool(query.unit and figure and figure.unit == query.unit)),
         question.counted(figure.counts if figure else c.local),
-        float(bool(figure and _head_agrees(figure.counts, query.target))),
+        float(bool(figure and head_agrees(figure.counts, query.target))),
         float(question.cue != 0 and c_cue == question.cue), float(question.cue * c_cue < 0),
         float(c.role), math.log1p(len(c.sentence)) / 5, float(normalize(c.text) in query.normalized),
         question.readings(c.local), question.readings(c.sentence), question.readings(passages[c.passage_id]),
     ]
 
 
-def _head_agrees(counts: str, target: list[str]) -> bool:
+def head_agrees(counts: str, target: list[str]) -> bool:
     """Whether the last word of what a figure counts is one of the words the question counts."""
     words = [t.text for t in tokenize(counts) if t.main and not t.text.isascii()]
     return bool(words) and words[-1] in target

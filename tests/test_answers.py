@@ -28,6 +28,15 @@ def test_the_unit_asked_for_picks_the_figure(snapshot):
     assert ask(snapshot, "小额担保贷款的资金有多少万元").text == "1268万元"
 
 
+@pytest.mark.parametrize("question,figure", [("佛山有多少个儿童友好示范镇街？", "8个"), ("佛山有多少个儿童友好示范区？", "1个"),
+                                             ("申报了多少个儿童友好示范基地？", "15个")])
+def test_an_item_of_a_list_gets_its_own_figure(snapshot, question, figure):
+    """示范区1个、示范镇街8个、示范基地15个: the words the list shares (儿童友好) stand only before the first."""
+    answer = ask(snapshot, question)
+    assert answer.found and answer.text == figure
+    assert answer.evidence.text.startswith("培育示范带动引领，申报首批省级儿童友好示范区1个")
+
+
 def test_a_qualifier_stays_with_the_figure(snapshot):
     answer = ask(snapshot, "发放创业就业资讯多少份")
     assert answer.text == "逾2.5万份" and answer.value == 25000 and answer.qualifier == "逾"
