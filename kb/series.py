@@ -116,10 +116,13 @@ def wanted_years(query: Query) -> set[int]:
 
 
 def wanted_stance(query: Query) -> str | None:
-    """The kind of figure a question asks for, when its words say: a target (目标, 预期 …) or what
-    happened (去年, 实际, 增长了 …); None when they do not."""
+    """The kind of figure a question asks for, when its words say: a target (目标, 预期 …), a
+    period's total (过去五年, 五年来, 累计 …: the words a report's figures of a period stand under) or
+    what happened (去年, 实际, 增长了 …); None when they do not."""
     if _TARGET_QUESTION.search(query.text):
         return TARGET
+    if re.search(_PERIOD, query.text):
+        return PERIOD
     return OUTCOME if _OUTCOME_QUESTION.search(query.text) else None
 
 

@@ -112,6 +112,8 @@ def test_the_corpus_own_disagreement_for_a_year_is_flagged(reports):
                             "again). With vectors, "
                             "test_reports.py checks target questions")),
     ("2018年政府工作报告中，上一年城镇新增就业实际是多少？", "1351万人", "outcome"),
+    # the review of five years (五年来 … 830万人), not this year's plan beside it (今年 … 280万人)
+    ("2018年政府工作报告说五年来易地扶贫搬迁多少人？", "830万人", "period"),
 ])
 def test_an_outcome_question_gets_an_outcome_and_a_target_question_a_target(reports, question, answer, stance):
     result = ask(reports, question, mode="keyword")
