@@ -2,13 +2,14 @@
 (kb/answers.py `verify`), and the verdicts are summed up."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from kb.answers import Verdict, verify
-from kb.figures import parse_quantities
+from kb.figures import parse_english_quantities, parse_quantities
 from kb.query import check_text
 from kb.snapshot import Snapshot
-from kb.textspans import sentence_spans
+from kb.textspans import english_sentence_spans, sentence_spans
 
 MAX_ARTICLE_CHARS = 20_000
 VERDICTS = ("supported", "contradicted", "conflicting", "not_found")
@@ -39,9 +40,11 @@ def check_article(snapshot: Snapshot, text: str, mode: str = "hybrid") -> Articl
     is empty, TooLarge over MAX_ARTICLE_CHARS characters."""
     text = check_text(text, "the article", MAX_ARTICLE_CHARS)
     report = ArticleReport(text)
-    for start, end in sentence_spans(text, semicolons=False):
+    chinese = re.search(r"[\u4e00-\u9fff]", text)  # else an English article, read as kb/answers.py reads English claims
+    figures_in = parse_quantities if chinese else parse_english_quantities
+    for start, end in sentence_spans(text, semicolons=False) if chinese else english_sentence_spans(text):
         sentence = text[start:end]
-        if not parse_quantities(sentence) or len(sentence.strip()) > snapshot.settings.max_query_chars:
+        if not figures_in(sentence) or len(sentence.strip()) > snapshot.settings.max_query_chars:
             continue
         lead = len(sentence) - len(sentence.lstrip())
         verdict = verify(snapshot, snapshot.parse(sentence), mode)

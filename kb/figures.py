@@ -164,6 +164,42 @@ def parse_quantities(text: str) -> list[Quantity]:
     return found
 
 
+# An English statement's figures: 4,308 / 12.68 million yuan / 100% / more than 70. English
+# counts with a noun, not a measure word (4308 petition cases), so a bare number is a count here;
+# a year (in 2022) is not. Qualifiers are read as their Chinese twins, which `bounds` knows.
+_EN_QUALIFIER = {"more than": "超过", "over": "超过", "at least": "至少", "about": "约", "around": "约",
+                 "approximately": "约", "nearly": "近", "almost": "近"}
+_EN_MAGNITUDE = {"thousand": 10**3, "million": 10**6, "billion": 10**9}
+_EN_QUANTITY = re.compile(
+    r"(?<![\w.,])(?:(?P<pre>" + "|".join(_EN_QUALIFIER) + r")\s+)?(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?P<frac>\.\d+)?(?![\d,.]\d)"
+    r"(?:\s*(?P<mag>thousand|million|billion)\b)?(?:\s*(?P<unit>%|percent\b|per cent\b|yuan\b))?", re.I)
+ENGLISH_COUNT = "count"  # the family of an English bare count: compared with any counted measure word
+
+
+def parse_english_quantities(text: str) -> list[Quantity]:
+    """Every figure an English text states, in order (see _EN_QUANTITY)."""
+    found = []
+    for m in _EN_QUANTITY.finditer(text):
+        digits = m.group("num").replace(",", "") + (m.group("frac") or "")
+        unit = {"%": "%", "percent": "%", "per cent": "%", "yuan": "元"}.get((m.group("unit") or "").lower(), "")
+        if not unit and not m.group("mag") and re.fullmatch(r"(?:19|20)\d\d", digits):
+            continue  # a year
+        scale = _EN_MAGNITUDE[m.group("mag").lower()] if m.group("mag") else 1
+        value = float(digits) * scale
+        qualifier = _EN_QUALIFIER[m.group("pre").lower()] if m.group("pre") else ""
+        low, high = bounds(value, qualifier, _last_digit_step(digits) * scale)
+        found.append(Quantity(value, unit or ENGLISH_COUNT, qualifier, m.start(), m.end(), m.group(0), low, high))
+    return found
+
+
+def same_kind(figure_family: str, quantity: Quantity) -> bool:
+    """Whether a corpus figure of `figure_family` can state what `quantity` states: the same
+    family, or for an English bare count any family of counted things."""
+    if quantity.unit == ENGLISH_COUNT:
+        return figure_family in ("items", "amount", "people", "sessions")
+    return figure_family == quantity.family
+
+
 def _last_digit_step(raw: str) -> float:
     """The place value of the last written digit: 15.3 → 0.1, 300 → 100, 70 → 10, 十 → 10."""
     if not raw[0].isdigit():

@@ -33,6 +33,15 @@ def sentence_spans(text: str, semicolons: bool = True) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in pattern.finditer(text) if m.group().strip(_STRIP)]
 
 
+# English ends a sentence with . ! or ? before a space or the end; 12.68 and U.S.-made go on.
+_ENGLISH_SENTENCES = re.compile(r"\S(?:.*?)(?:[.!?]+[\"')\]]*(?=\s|$)|(?=\n)|$)")
+
+
+def english_sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of an English text, its end punctuation included."""
+    return [m.span() for m in _ENGLISH_SENTENCES.finditer(text)]
+
+
 def sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
     """Offsets of the full sentence (semicolons do not end it) holding text[start:end]."""
     for s0, s1 in sentence_spans(text, semicolons=False):

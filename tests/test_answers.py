@@ -37,6 +37,23 @@ def test_an_item_of_a_list_gets_its_own_figure(snapshot, question, figure):
     assert answer.evidence.text.startswith("培育示范带动引领，申报首批省级儿童友好示范区1个")
 
 
+@pytest.mark.parametrize("claim,verdict,figure", [
+    ("The women's federation system handled 4,308 petition cases.", "supported", "4308宗"),
+    ("The women's federation system handled 5,000 petition cases.", "contradicted", "4308宗"),
+    ("Foshan has 37 family service centres.", "supported", "37间"),
+    ("128 women received small guaranteed loans worth 12.68 million yuan.", "supported", "128名"),
+    ("More than 70 women entrepreneurs' enterprises were visited in 2022.", "supported", "70多家"),
+])
+def test_an_english_claim_is_checked_against_the_chinese_figures(snapshot, claim, verdict, figure):
+    result = verify(snapshot, claim)
+    assert result.verdict == verdict and result.evidence[0].figure == figure
+
+
+def test_an_english_claim_the_review_does_not_speak_to_is_not_found(snapshot):
+    result = verify(snapshot, "Foshan built 50 new kindergartens.")
+    assert result.verdict == "not_found" and result.figures[0].figure == "50"
+
+
 def test_a_qualifier_stays_with_the_figure(snapshot):
     answer = ask(snapshot, "发放创业就业资讯多少份")
     assert answer.text == "逾2.5万份" and answer.value == 25000 and answer.qualifier == "逾"

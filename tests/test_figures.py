@@ -1,6 +1,6 @@
 import pytest
 
-from kb.figures import clauses, compatible, parse_quantities
+from kb.figures import clauses, compatible, parse_english_quantities, parse_quantities
 
 
 def one(text):
@@ -96,3 +96,14 @@ def test_units_of_one_family_are_compared_converted():
 def test_clauses_keep_thousands_separators():
     assert [c.text for c in clauses("处理信访案件4,308宗，服务4644人次,处理率100%")] == \
         ["处理信访案件4,308宗", "服务4644人次", "处理率100%"]
+
+
+def test_english_figures_are_read_as_english_writes_them():
+    found = parse_english_quantities("In 2022, 128 women received loans worth 12.68 million yuan; "
+                                     "the handling rate was 100% and more than 70 firms and 4,308 cases were seen.")
+    assert [(q.surface, q.value, q.unit) for q in found] == [
+        ("128", 128, "count"), ("12.68 million yuan", 12_680_000, "元"), ("100%", 100, "%"),
+        ("more than 70", 70, "count"), ("4,308", 4308, "count")]  # the year 2022 is not a figure
+    more_than = found[3]
+    assert more_than.qualifier == "超过" and more_than.low == 70 < more_than.high
+    assert compatible(more_than, parse_quantities("走访女企业家企业70多家")[0])

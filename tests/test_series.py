@@ -178,6 +178,18 @@ def test_an_article_is_checked_sentence_by_sentence(snapshot):
             assert data["text"][f["start"]:f["end"]] == f["figure"]
 
 
+def test_an_english_article_is_checked_against_the_chinese_review(snapshot):
+    from kb.shapes import article_dict
+
+    text = ("The women's federation system handled 4,308 petition cases in 2022. Its work went on all year. "
+            "It also mobilised 1,108 volunteer teams. Foshan built 50 new kindergartens.")
+    data = article_dict(check_article(snapshot, text), snapshot)
+    assert [s["verdict"] for s in data["sentences"]] == ["supported", "conflicting", "not_found"]  # 1108支 and 1208支
+    for s in data["sentences"]:
+        for f in s["figures"]:
+            assert data["text"][f["start"]:f["end"]] == f["figure"]
+
+
 def test_kb_verify_reads_an_article_from_standard_input(semantic_settings, snapshot, capsys, monkeypatch):
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(ARTICLE.encode("gb18030")), encoding="gb18030"))
     assert main(["verify", "--file", "-", "--index", str(semantic_settings.index), "--json"]) == 0
