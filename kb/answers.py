@@ -256,8 +256,9 @@ def _stated(query: Query) -> list[tuple[int, object]]:
 
 def _matching_figures(snapshot: Snapshot, query: Query, quantity, hits: list[Hit]) -> list[Figure]:
     """Corpus figures that speak to one figure of a claim: the claim is read as the question it
-    answers (its figure replaced by 多少 and the unit), the answer model scores the corpus's figures
-    of that unit family, and the best is taken, if the model finds the corpus likely to speak to
+    answers (its figure replaced by 多少 and the unit), the answer model scores the corpus's
+    candidates, and the figure of that unit family is chosen as `ask` chooses one (the best
+    candidate's sentence, then `_wanted_near`), if the model finds the corpus likely to speak to
     it; with the figures the corpus itself sets against it (kb/figures.py conflicts)."""
     counted = quantity.unit == ENGLISH_COUNT  # no unit to ask for: the noun after it says what it counts
     asked = dataclasses.replace(query, kind="quantity", unit_family=None if counted else quantity.family,

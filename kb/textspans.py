@@ -1,5 +1,5 @@
 """Sentences and dates in Chinese text, as offsets: the one definition that passages, figures and
-answers share."""
+answers share; and the sentences of an English article (kb/articles.py)."""
 from __future__ import annotations
 
 import re
