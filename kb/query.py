@@ -35,6 +35,7 @@ _IDENTIFIER_WORDS = re.compile(r"热线|电话|号码|编号|代码|邮编|hotli
 _PERSON_WORDS = re.compile(r"谁|哪位|who\b|whom\b", re.I)
 # 多少 or 几 before a measure word or unit of kb/figures.py: 多少个, 几场, 多少万元, 多少亩
 _ASKED_UNIT = re.compile(r"(?:多少|(?<![第哪])几)(" + "|".join(re.escape(u) for u in UNITS) + ")")
+_COUNT_ASKED = re.compile(_ASKED_UNIT.pattern + r"|how many", re.I)
 _MONEY_WORDS = re.compile(r"资金|金额|总额|多少钱|经费|预算|how much money|yuan|funds?\b", re.I)
 _PERCENT_WORDS = re.compile(r"百分之|比例|比率|率是|percentage|percent|rate\b", re.I)
 _PEOPLE_WORDS = re.compile(r"how many (?:\w+ )?(?:women|people|persons|children|members|volunteers|girls|"
@@ -170,8 +171,8 @@ def report_years(documents: list) -> dict[str, set[str]]:
 
 
 def question_kind(text: str) -> str:
-    if _IDENTIFIER_WORDS.search(text):
-        return "identifier"  # 热线电话是多少 asks for a number to dial, not a count
+    if _IDENTIFIER_WORDS.search(text) and not _COUNT_ASKED.search(text):
+        return "identifier"  # 热线电话是多少 asks for a number to dial, not a count; 热线服务了多少人次 a count
     if _QUANTITY_WORDS.search(text):
         return "quantity"
     if _DATE_WORDS.search(text):

@@ -87,6 +87,11 @@ def test_a_hotline_question_gets_the_number(snapshot, question):
     assert "12338妇女热线" in answer.evidence.text
 
 
+def test_a_count_asked_of_a_hotline_gets_the_count(snapshot):
+    answer = ask(snapshot, "12338热线服务了多少人次？")
+    assert answer.found and answer.kind == "quantity" and answer.text == "4644人次"
+
+
 @pytest.mark.parametrize("question", ["市妇联主席是谁？", "佛山市妇联主席是谁？"])
 def test_a_who_question_finds_the_name_in_a_photo_caption(snapshot, question):
     """The review names its chair only in photo captions, which rank below the five passages `ask`
@@ -126,6 +131,9 @@ def test_question_analysis():
     assert question_kind("有多少名会员") == "quantity"
     assert question_kind("When were the plans issued?") == "date"
     assert question_kind("谁带队") == "person"
+    # a hotline named in a question for a count: the count (多少人次, how many), not the number to dial
+    assert question_kind("12338热线电话是多少") == question_kind("What is the hotline number?") == "identifier"
+    assert question_kind("热线服务了多少人次") == question_kind("How many people did the hotline serve?") == "quantity"
     assert asked_unit("覆盖多少人次") == ("people", "人次")
     assert asked_unit("资金总额是多少") == ("money", "元")
     assert counted_phrase("申报了多少个省级儿童友好示范镇街") == ["省级", "儿童友好", "示范镇街"]
