@@ -2,12 +2,11 @@
 (kb/answers.py `verify`), and the verdicts are summed up."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from kb.answers import Verdict, verify
 from kb.figures import parse_english_quantities, parse_quantities
-from kb.query import check_text
+from kb.query import check_text, language_of
 from kb.snapshot import Snapshot
 from kb.textspans import english_sentence_spans, sentence_spans
 
@@ -40,7 +39,7 @@ def check_article(snapshot: Snapshot, text: str, mode: str = "hybrid") -> Articl
     is empty, TooLarge over MAX_ARTICLE_CHARS characters."""
     text = check_text(text, "the article", MAX_ARTICLE_CHARS)
     report = ArticleReport(text)
-    chinese = re.search(r"[\u4e00-\u9fff]", text)  # else an English article, read as kb/answers.py reads English claims
+    chinese = language_of(text) == "zh"  # else an English article, read as kb/answers.py reads English claims
     figures_in = parse_quantities if chinese else parse_english_quantities
     for start, end in sentence_spans(text, semicolons=False) if chinese else english_sentence_spans(text):
         sentence = text[start:end]

@@ -172,7 +172,7 @@ _EN_QUALIFIER = {"more than": "超过", "over": "超过", "at least": "至少", 
 _EN_MAGNITUDE = {"thousand": 10**3, "million": 10**6, "billion": 10**9}
 _EN_QUANTITY = re.compile(
     r"(?<![\w.,])(?:(?P<pre>" + "|".join(_EN_QUALIFIER) + r")\s+)?(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?P<frac>\.\d+)?(?![\d,.]\d)"
-    r"(?:\s*(?P<mag>thousand|million|billion)\b)?(?:\s*(?P<unit>%|percent\b|per cent\b|yuan\b))?", re.I)
+    r"(?:\s*(?P<mag>" + "|".join(_EN_MAGNITUDE) + r")\b)?(?:\s*(?P<unit>%|percent\b|per cent\b|yuan\b))?", re.I)
 ENGLISH_COUNT = "count"  # the unit of an English bare count: compared with any counted measure word
 
 

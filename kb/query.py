@@ -90,10 +90,15 @@ def parse_query(text: str, max_chars: int = 1000) -> Query:
     terms, phrases, pairs = _keyword_parts(text)
     asking = _asking_words(text)
     family, unit = asked_unit(asking)
-    return Query(text=text, normalized=normalized, language="zh" if _HAN.search(normalized) else "en",
+    return Query(text=text, normalized=normalized, language=language_of(normalized),
                  terms=terms, phrases=phrases, pairs=pairs, years=years_in(normalized),
                  content=without_report_name(normalized), kind=question_kind(asking),
                  unit_family=family, unit=unit)
+
+
+def language_of(text: str) -> str:
+    """"zh" when a text has Chinese characters, else "en": how a question, a claim or an article is read."""
+    return "zh" if _HAN.search(text) else "en"
 
 
 def with_translations(query: Query, words: list[str], readings: tuple[tuple[str, ...], ...] = ()) -> Query:
