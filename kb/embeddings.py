@@ -14,11 +14,6 @@ from kb.encoder import BertEncoder
 from kb.errors import ModelError
 
 _LOCK = threading.Lock()
-# Where a multilingual model's token vectors line up across languages: word alignment with mBERT
-# reads layer 8 of 12. On XQuAD-English train, layer 6 of the bundled model's 12 helped choose the
-# answer most and layer 12 told answerable questions apart best; 8 is near both (docs/benchmarks.md,
-# "Token alignment").
-TOKEN_DEPTH = 2 / 3
 
 
 def model_name(settings: Settings) -> str:
@@ -45,17 +40,6 @@ class Embedder:
     def queries(self, texts: list[str]) -> np.ndarray:
         prompt = "query" if "query" in getattr(self.model, "prompts", {}) else None
         return self._encode(texts, prompt, 32, False)
-
-    def token_vectors(self, texts: list[str], side: str) -> list[np.ndarray]:
-        """Each text's contextual word-piece vectors, unit length, for kb/alignment.py; `side` is
-        "query" or "passage". The bundled model's are read two thirds of the way up (TOKEN_DEPTH),
-        any other model's at its last layer."""
-        prompt = side if side in getattr(self.model, "prompts", {}) else None
-        if isinstance(self.model, BertEncoder):
-            return self.model.token_vectors(texts, prompt, round(self.model.config["num_hidden_layers"] * TOKEN_DEPTH))
-        rows = self.model.encode(texts, prompt_name=prompt, output_value="token_embeddings", convert_to_numpy=False)
-        pieces = [row.float().numpy()[1:-1] for row in rows]  # <s> and </s> left out
-        return [p / np.maximum(np.linalg.norm(p, axis=1, keepdims=True), 1e-9) for p in pieces]
 
     def _encode(self, texts, prompt, batch_size, progress) -> np.ndarray:
         vectors = self.model.encode(texts, prompt_name=prompt, batch_size=batch_size, convert_to_numpy=True,

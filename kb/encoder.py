@@ -20,7 +20,6 @@ import numpy as np
 from kb.pieces import PieceTokenizer
 
 MAX_TOKENS = 512
-TOKEN_BATCH = 8  # token_vectors' batch: a few sentences of like length, little padding
 
 
 class BertEncoder:
@@ -60,25 +59,7 @@ class BertEncoder:
                 out[rows] = pooled.numpy()
         return out
 
-    def token_vectors(self, texts: list[str], prompt_name: str | None, depth: int) -> list[np.ndarray]:
-        """Each text's token vectors after the first `depth` layers, unit length, float32: one row
-        per word piece of the text itself (<s>, </s> and the prompt's pieces left out)."""
-        import torch
-
-        prefix = self.prompts.get(prompt_name, "") if prompt_name else ""
-        skip = 1 + (len(self.tokenizer.ids([prefix.rstrip()])[0]) - 2 if prefix.strip() else 0)
-        out: list[np.ndarray] = [np.zeros((0, 0), np.float32)] * len(texts)
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # batches of like length pad less
-        with torch.inference_mode():
-            for at in range(0, len(texts), TOKEN_BATCH):
-                rows = order[at:at + TOKEN_BATCH]
-                ids, mask = map(torch.from_numpy, self.tokenizer.batch([prefix + texts[i] for i in rows]))
-                hidden = torch.nn.functional.normalize(self._forward(ids, mask, depth), dim=-1).numpy()
-                for n, length in zip(rows, mask.sum(1).tolist()):
-                    out[n] = hidden[rows.index(n), skip:length - 1]
-        return out
-
-    def _forward(self, ids, mask, depth: int | None = None):
+    def _forward(self, ids, mask):
         import torch
         from torch.nn.functional import gelu, layer_norm, linear, scaled_dot_product_attention
 
@@ -90,7 +71,7 @@ class BertEncoder:
         hidden = layer_norm(hidden, hidden.shape[-1:], w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], eps)
         blocked = torch.zeros(mask.shape, dtype=hidden.dtype).masked_fill(mask == 0, torch.finfo(hidden.dtype).min)
         blocked = blocked[:, None, None, :]
-        for n in range(depth or self.config["num_hidden_layers"]):
+        for n in range(self.config["num_hidden_layers"]):
             p = f"encoder.layer.{n}."
 
             def dense(name, x):

