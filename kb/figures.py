@@ -85,6 +85,9 @@ class Quantity:
         return self.surface
 
 
+COUNTED_FAMILIES = ("items", "amount", "people", "sessions")  # the families of unit_family that count things
+
+
 def unit_family(unit: str) -> str:
     """people, sessions, money, percent, mass, length, area, duration; a unit of its own; items for
     any other measure word (个, 项, 家 …); amount for a bare magnitude (30万)."""
@@ -196,7 +199,7 @@ def same_kind(figure_family: str, quantity: Quantity) -> bool:
     """Whether a corpus figure of `figure_family` can state what `quantity` states: the same
     family, or for an English bare count any family of counted things."""
     if quantity.unit == ENGLISH_COUNT:
-        return figure_family in ("items", "amount", "people", "sessions")
+        return figure_family in COUNTED_FAMILIES
     return figure_family == quantity.family
 
 

@@ -128,8 +128,8 @@ def keyword_weight(snapshot: Snapshot, query: Query) -> float:
     KEYWORD_TRUST_POWER, times CHINESE_KEYWORD_WEIGHT for a Chinese question. An English question
     over Chinese text has few known terms, and a keyword list built on the rest is noise that would
     pull good vector hits down."""
-    language = CHINESE_KEYWORD_WEIGHT if query.language == "zh" else 1.0
-    return term_share(snapshot, query) ** KEYWORD_TRUST_POWER * language
+    weight = CHINESE_KEYWORD_WEIGHT if query.language == "zh" else 1.0
+    return term_share(snapshot, query) ** KEYWORD_TRUST_POWER * weight
 
 
 def term_share(snapshot: Snapshot, query: Query) -> float:

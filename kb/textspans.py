@@ -34,7 +34,7 @@ def sentence_spans(text: str, semicolons: bool = True) -> list[tuple[int, int]]:
 
 
 # English ends a sentence with . ! or ? before a space or the end; 12.68 and U.S.-made go on.
-_ENGLISH_SENTENCES = re.compile(r"\S(?:.*?)(?:[.!?]+[\"')\]]*(?=\s|$)|(?=\n)|$)")
+_ENGLISH_SENTENCES = re.compile(r"\S.*?(?:[.!?]+[\"')\]]*(?=\s|$)|(?=\n)|$)")
 
 
 def english_sentence_spans(text: str) -> list[tuple[int, int]]:
