@@ -222,3 +222,29 @@ def test_the_trees_walked_in_numpy_score_as_lightgbm_does(monkeypatch):
     np.testing.assert_allclose(trees(new), booster.predict(new, raw_score=True), rtol=0, atol=1e-9)
     monkeypatch.setattr("kb.answer_model.TREE_BLOCK", 64)  # many rows are walked in blocks: the same scores
     np.testing.assert_allclose(trees(new), booster.predict(new, raw_score=True), rtol=0, atol=1e-9)
+
+
+def test_a_feature_seen_in_too_few_questions_gets_no_answerability_weight():
+    """`fit_answerability` leaves out a column whose rarer value stands in fewer than MIN_SUPPORT
+    of a language's train questions, however well it predicts there (standardised, such a value
+    lies many spreads out, and its weight would decide every new question that has it); a column
+    as predictive with enough support keeps its weight. The shipped English model reads no
+    unit-family column: XQuAD's English train questions seldom have one."""
+    from kb.features import QUESTION_NAMES
+
+    rng = np.random.default_rng(0)
+    count, columns = 600, len(QUESTION_NAMES)
+    answerable = rng.random(count) < 0.5
+    qrows = rng.normal(size=(count, columns))
+    qrows[:, 0] += answerable  # the usual evidence
+    rare, common = np.zeros(count), np.zeros(count)
+    rare[np.flatnonzero(~answerable)[:train_answers.MIN_SUPPORT - 1]] = 1  # only unanswerable questions have it
+    common[np.flatnonzero(~answerable)[:train_answers.MIN_SUPPORT * 2]] = 1
+    qrows[:, 1], qrows[:, 2] = rare, common
+    info = [{"part": "train", "set": "xquad-en", "n": 1, "language": "en", "answerable": bool(a)} for a in answerable]
+    data = {"info": info + [dict(q, set="cmrc-dev", language="zh") for q in info]}
+    weights = train_answers.fit_answerability(data, np.vstack([qrows, qrows]))["en"]["coef"]
+    assert weights[1] == 0 and weights[2] < -0.5 and weights[0] > 0.5
+    assert list(train_answers.unsupported(qrows[:, :3])) == [False, True, False]
+    english = dict(zip(QUESTION_NAMES, _saved()["with_vectors"]["answerability"]["en"]["coef"]))
+    assert english["best_unit_family_match"] == english["best_unit_family_clash"] == 0 and english["best_cos_sentence"] != 0
