@@ -498,7 +498,7 @@ def unsupported(rows: np.ndarray) -> np.ndarray:
     value seen in 12 of 596 questions lies 7 spreads from the mean, and its weight, fitted on those
     few, decides every question that has it: English best_unit_family_match (12 XQuAD train
     questions) took −3 off the log-odds of every English question of the review whose figure has
-    the unit family asked for, and refused it (docs/benchmarks.md, "Rare features leave the
+    the unit family asked for, and refused most of them (docs/benchmarks.md, "Rare features leave the
     answerability model")."""
     return np.array([len(column) - np.unique(column, return_counts=True)[1].max() < MIN_SUPPORT for column in rows.T])
 
