@@ -72,8 +72,8 @@ def main() -> None:
                       "figure_questions": next(iter(scores.values()))["figure_questions"]}))
     expected = json.loads(EXPECTED.read_text("utf-8")) if EXPECTED.exists() else {}
     if args.update:
-        expected[name] = {mode: {m: s[m] for m in ("hit@1", "hit@5", "hit@10", "mrr", "citation@1")}
-                          for mode, s in scores.items()}
+        expected[name] = expected.get(name, {}) | {  # modes not run this time keep their record
+            mode: {m: s[m] for m in ("hit@1", "hit@5", "hit@10", "mrr", "citation@1")} for mode, s in scores.items()}
         EXPECTED.write_text(json.dumps(expected, ensure_ascii=False, indent=2) + "\n", "utf-8")
         print(f"recorded in {EXPECTED}")
     else:
