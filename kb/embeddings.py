@@ -38,12 +38,24 @@ class Embedder:
         return self._encode(texts, prompt, batch_size, progress)
 
     def queries(self, texts: list[str]) -> np.ndarray:
+        """Query-side vectors; English ones through the bundled model's English adapter
+        (kb/english_adapter.py), when the model is the bundled one."""
         prompt = "query" if "query" in getattr(self.model, "prompts", {}) else None
-        return self._encode(texts, prompt, 32, False)
+        if not isinstance(self.model, BertEncoder):
+            return self._encode(texts, prompt, 32, False)
+        from kb.query import language_of
 
-    def _encode(self, texts, prompt, batch_size, progress) -> np.ndarray:
+        english = np.array([language_of(t) == "en" for t in texts], dtype=bool)
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for wanted in (False, True):
+            rows = np.flatnonzero(english == wanted)
+            if len(rows):
+                out[rows] = self._encode([texts[i] for i in rows], prompt, 32, False, english=wanted)
+        return out
+
+    def _encode(self, texts, prompt, batch_size, progress, **options) -> np.ndarray:
         vectors = self.model.encode(texts, prompt_name=prompt, batch_size=batch_size, convert_to_numpy=True,
-                                    normalize_embeddings=True, show_progress_bar=progress)
+                                    normalize_embeddings=True, show_progress_bar=progress, **options)
         return np.asarray(vectors, dtype=np.float32)
 
 

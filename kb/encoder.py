@@ -37,15 +37,34 @@ class BertEncoder:
         if st_config.exists():
             limits.append(json.loads(st_config.read_text("utf-8")).get("max_seq_length") or MAX_TOKENS)
         self.tokenizer = PieceTokenizer(folder, min(limits), self.config["pad_token_id"])
+        self._english_weights: dict | None = None
+
+    @property
+    def english_weights(self) -> dict:
+        """The weights English queries run through: kb/english_adapter.py's low-rank changes merged
+        in on first use (the base weights when no adapter ships)."""
+        if self._english_weights is None:
+            from kb import english_adapter
+
+            self.use_english_adapter(english_adapter.read())
+        return self._english_weights
+
+    def use_english_adapter(self, deltas: dict) -> None:
+        """English queries through these (A, B) pairs from now on (bench/train_english_adapter.py
+        measures a new adapter this way before it ships)."""
+        from kb import english_adapter
+
+        self._english_weights = english_adapter.adapted(self.weights, deltas)
 
     def encode(self, texts: list[str], prompt_name: str | None = None, batch_size: int = 32,
                convert_to_numpy: bool = True, normalize_embeddings: bool = True,
-               show_progress_bar: bool = False) -> np.ndarray:
+               show_progress_bar: bool = False, english: bool = False) -> np.ndarray:
         """Unit vectors of `texts` (float32), `prompt_name`'s prefix put before each. Takes the
         arguments kb/embeddings.py gives SentenceTransformer.encode; results are always numpy
-        and kb/vectors.py shows progress itself."""
+        and kb/vectors.py shows progress itself. `english` runs them through `english_weights`."""
         import torch
 
+        weights = self.english_weights if english else self.weights
         prefix = self.prompts.get(prompt_name, "") if prompt_name else ""
         out = np.zeros((len(texts), self.config["hidden_size"]), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # batches of like length pad less
@@ -53,17 +72,19 @@ class BertEncoder:
             for at in range(0, len(texts), batch_size):
                 rows = order[at:at + batch_size]
                 ids, mask = map(torch.from_numpy, self.tokenizer.batch([prefix + texts[i] for i in rows]))
-                pooled = self._pool(self._forward(ids, mask), mask)
+                pooled = self.pool(self.forward(ids, mask, weights), mask)
                 if normalize_embeddings:
                     pooled = torch.nn.functional.normalize(pooled, dim=-1)
                 out[rows] = pooled.numpy()
         return out
 
-    def _forward(self, ids, mask):
+    def forward(self, ids, mask, weights: dict):
+        """BERT's last hidden states for word-piece ids, with `weights` (differentiable in them:
+        bench/train_english_adapter.py learns the adapter through this pass)."""
         import torch
         from torch.nn.functional import gelu, layer_norm, linear, scaled_dot_product_attention
 
-        w, eps = self.weights, self.config["layer_norm_eps"]
+        w, eps = weights, self.config["layer_norm_eps"]
         heads = self.config["num_attention_heads"]
         words = torch.from_numpy(self.word_embeddings[ids.numpy()].astype(np.float32))
         hidden = (words + w["embeddings.position_embeddings.weight"][:ids.shape[1]]
@@ -88,7 +109,8 @@ class BertEncoder:
         return hidden
 
     @staticmethod
-    def _pool(hidden, mask):
+    def pool(hidden, mask):
+        """Mean of the hidden states over the real (unpadded) tokens."""
         weights = mask.unsqueeze(-1).to(hidden.dtype)
         return (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
 
