@@ -133,7 +133,7 @@ def measure(encoder, parts: tuple[str, ...] = ("train", "calibrate", "test")) ->
     english, chinese = [r for r in english if r[2] in parts], [r for r in chinese if r[2] in parts]
     matrix = encoder.encode(contexts, prompt_name="passage")
     gold = np.array([contexts.index(c) for _, c, _ in english])
-    parts = np.array([p for _, _, p in english])
+    part_of = np.array([p for _, _, p in english])
     runs = {"en adapted": encoder.encode([q for q, _, _ in english], prompt_name="query", english=True),
             "en base": encoder.encode([q for q, _, _ in english], prompt_name="query"),
             "zh": encoder.encode([q for q, _, _ in chinese], prompt_name="query")}
@@ -142,7 +142,7 @@ def measure(encoder, parts: tuple[str, ...] = ("train", "calibrate", "test")) ->
         scores = vectors @ matrix.T
         ranks = (scores > scores[np.arange(len(gold)), gold][:, None]).sum(1) + 1
         for part in parts:
-            chosen = parts == part
+            chosen = part_of == part
             report[f"{name} {part}"] = {"n": int(chosen.sum()), "hit@1": round(float((ranks[chosen] == 1).mean()), 3),
                                         "mrr": round(float((1 / ranks[chosen]).mean()), 3)}
     return report
