@@ -1,15 +1,15 @@
 """The English query adapter (kb/english_adapter.py): English queries only, and nearer their
 Chinese contexts on XQuAD questions the adapter never saw (bench/train_english_adapter.py)."""
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import ROOT
 
 from kb import english_adapter
 from kb.embeddings import embedder
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+sys.path.insert(0, str(ROOT / "bench"))
 
 
 @pytest.fixture(scope="module")
