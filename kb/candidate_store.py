@@ -26,7 +26,7 @@ from kb.figures import Figure, figures_of
 from kb.passages import Passage
 
 FOLDER = "candidates"
-RECIPE = 1  # bump when kb/candidates.py extracts differently: stored candidates of another recipe are ignored
+RECIPE = 2  # 2: names by CC-CEDICT and nrfg (kb/candidates.py _names). Bump when kb/candidates.py extracts differently: stored candidates of another recipe are ignored
 
 
 def build(folder: Path, passages: list[Passage], embedder, previous: Path | None, progress: bool = False) -> dict:

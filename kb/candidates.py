@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from kb.dictionary import common_words
 from kb.figures import CLAUSE_END, Figure
 from kb.passages import Passage
 from kb.textspans import DATE, sentence_around, sentence_spans
@@ -15,6 +16,10 @@ from kb.tokenizer import pos_tagger
 KINDS = ("quantity", "date", "person", "identifier", "sentence")
 # hotline and telephone numbers, codes: five digits or more, maybe with an area code (0757-83xxxxxx)
 IDENTIFIER = re.compile(r"(?<![\d.,])(?:\d{3,4}-)?\d{5,}(?![\d.,])")
+# jieba's person tags: a name, and a well-known person's full name (李强). Not nrt, "transliterated
+# name": its dictionary entries are mostly places and nationalities (乌兰巴托, 乌克兰人), and in the
+# review it tags only 二十大, beside the role word 代表 (docs/benchmarks.md, "Names").
+_NAME_TAGS = frozenset({"nr", "nrfg"})
 # a name is more likely next to a role word; the words themselves are common Chinese job titles
 _ROLE = re.compile(r"主席|书记|局长|主任|部长|市长|县长|区长|镇长|院长|校长|会长|理事长|负责人|代表|委员|"
                    r"总经理|董事长|经理|队长|社长|所长|处长|科长|厅长|省长|总统|总理|首相|教授|博士|导演|作者")
@@ -85,14 +90,16 @@ def _clause(text: str, start: int, end: int) -> str:
 
 def _names(text: str) -> list[tuple[int, int]]:
     """Offsets of person names by jieba's POS tags; a surname and given name tagged apart
-    (甘 + 绮霞) are joined."""
+    (甘 + 绮霞) are joined. jieba's dictionary tags many common words as names (弘扬, 智慧): a
+    word CC-CEDICT knows only as a common word is not taken."""
     spans, at, current = [], 0, None
     for w in pos_tagger().cut(text):
-        if w.flag == "nr":
+        if w.flag in _NAME_TAGS:
             current = (current[0] if current else at, at + len(w.word))
         elif current:
             spans.append(current)
             current = None
         at += len(w.word)
     spans += [current] if current else []
-    return [(s, e) for s, e in spans if e - s >= 2]
+    common = common_words()
+    return [(s, e) for s, e in spans if e - s >= 2 and text[s:e] not in common]

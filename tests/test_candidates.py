@@ -63,6 +63,21 @@ def test_a_name_beside_a_role_word_is_a_person(report_text):
     assert person.role
 
 
+def test_words_jieba_tags_as_names_are_not_persons(report_text):
+    """jieba's dictionary tags 弘扬 as a name (CC-CEDICT knows it as a common word) and 二十大 as a
+    transliterated name, here beside the role word 代表."""
+    for sentence in ("发布“传承弘扬好家教好家风”研学线路23条", "推进传承弘扬好家教好家风行动",
+                     "组织全市各级妇联、各界妇女代表收看党的二十大开幕会"):
+        _, found = _candidates(report_text, sentence)
+        assert not [c.text for c in found if c.kind == "person"]
+
+
+def test_a_well_known_full_name_is_a_person(report_text):
+    """习近平 carries jieba's tag for a well-known person's full name (nrfg), not the plain one."""
+    _, found = _candidates(report_text, "推动习近平新时代中国特色社会主义思想传遍千家万户")
+    assert _one(found, "person", "习近平")
+
+
 @pytest.mark.parametrize("sentence, date", [
     ("2022年7月下旬，佛山市正式颁布实施“两个规划”。", "2022年7月下旬"),
 ])
