@@ -26,7 +26,9 @@ from kb.figures import Figure, figures_of
 from kb.passages import Passage
 
 FOLDER = "candidates"
-RECIPE = 2  # 2: names by CC-CEDICT and nrfg (kb/candidates.py _names). Bump when kb/candidates.py extracts differently: stored candidates of another recipe are ignored
+# bump when kb/candidates.py extracts differently: stored candidates of another recipe are ignored
+# (2: person names read with CC-CEDICT's common words and jieba's nrfg tag, kb/candidates.py `_names`)
+RECIPE = 2
 
 
 def build(folder: Path, passages: list[Passage], embedder, previous: Path | None, progress: bool = False) -> dict:
