@@ -196,8 +196,10 @@ def collect() -> dict:
             labels.append(part["labels"])
             groups.append(part["groups"] + len(info))
             info += part["info"]
-    return {"rows": np.concatenate(rows), "labels": np.concatenate(labels), "groups": np.concatenate(groups),
-            "info": info}
+    from kb.features import rounded
+
+    return {"rows": rounded(np.concatenate(rows)), "labels": np.concatenate(labels), "groups": np.concatenate(groups),
+            "info": info}  # rounded as kb/features.py now computes them: features cached before are too
 
 
 def _cached_set(name: str) -> dict:

@@ -26,6 +26,7 @@ GAPPED = ("kw_local", "kw_near", "kw_sentence", "kw_passage", "bigram_sentence",
           "cos_passage", "dict_local", "dict_sentence", "dict_passage")
 NAMES = BASE + tuple(f"{name}_gap" for name in GAPPED)
 READINGS = tuple(name for name in NAMES if name.startswith("dict_"))  # need an English question's readings
+DECIMALS = 3  # feature values are rounded to this many decimals (`rounded`); LightGBM's bins are coarser
 NEAR = 12  # characters either side of a candidate that count as its neighbourhood (kw_near; not tuned)
 _HAN_PAIR = re.compile(r"(?=([\u4e00-\u9fff]{2}))")
 _LONGEST_FIRST = sorted(QUERY_STOPWORDS, key=lambda word: (-len(word), word))
@@ -137,7 +138,17 @@ def feature_rows(question: Question, candidates: list[Candidate], ranks: dict[st
     base = np.asarray([_base_row(question, c, ranks, passages, cosines, passage_cosines, wanted)
                        for c in candidates], dtype=np.float32).reshape(len(candidates), len(BASE))
     gapped = base[:, [BASE.index(name) for name in GAPPED]]
-    return np.hstack([base, gapped - gapped.max(axis=0, initial=-np.inf)]) if len(base) else np.zeros((0, len(NAMES)))
+    if not len(base):
+        return np.zeros((0, len(NAMES)))
+    return rounded(np.hstack([base, gapped - gapped.max(axis=0, initial=-np.inf)]))
+
+
+def rounded(rows: np.ndarray) -> np.ndarray:
+    """Rows on a grid of DECIMALS. Cosines of one text differ by up to 6e-6 between runs (the
+    encoder's float sums), and regression trees fitted on rows that differ only so chose other
+    answers for up to 0.02 of the calibration questions (docs/benchmarks.md, "Names"): on the grid,
+    the same data makes the same model."""
+    return np.round(np.asarray(rows, dtype=np.float64), DECIMALS).astype(np.float32)
 
 
 def _base_row(question: Question, c: Candidate, ranks, passages, cosines, passage_cosines, wanted) -> list:
