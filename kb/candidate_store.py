@@ -66,6 +66,12 @@ def _row(c: Candidate, figures: list[Figure], rows: dict[str, int]) -> list:
             local, sentence]
 
 
+def current(gen: Path) -> bool:
+    """Whether generation `gen` holds candidates extracted by this RECIPE."""
+    meta = gen / FOLDER / "meta.json"
+    return meta.exists() and json.loads(meta.read_text("utf-8")).get("recipe") == RECIPE
+
+
 def _previous(folder: Path | None, model: str) -> dict | None:
     """The meta of an earlier generation's store whose rows this build can reuse."""
     if folder is None or not (folder / "meta.json").exists():

@@ -1,12 +1,15 @@
 """Answer candidates stored at build time (kb/candidate_store.py): the same candidates and cosines
 as those found at query time, reused across builds, and not needed to answer."""
+import json
 import shutil
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
+from kb import candidate_store
 from kb.answers import ask
+from kb.build import build
 from kb.candidates import candidates_of
 from kb.config import Settings
 from kb.errors import IndexDamaged
@@ -45,6 +48,25 @@ def test_a_generation_without_stored_candidates_gives_the_same_answer(tmp_path, 
         assert with_store.confidence == pytest.approx(without.confidence, abs=0.01)
     finally:
         bare.close()
+
+
+def test_a_store_of_an_older_recipe_is_rebuilt_by_the_next_build(tmp_path, semantic_settings, snapshot):
+    """Ignored when the generation opens (candidates found at each question), so an unchanged
+    corpus is built again rather than left on the slow path."""
+    index = tmp_path / "index"
+    shutil.copytree(semantic_settings.index, index)
+    meta = index / snapshot.generation.name / "candidates" / "meta.json"
+    meta.write_text(json.dumps(json.loads(meta.read_text("utf-8")) | {"recipe": candidate_store.RECIPE - 1}), "utf-8")
+    settings = Settings(index=index, corpus=semantic_settings.corpus, cache=semantic_settings.cache)
+    old = Snapshot(settings)
+    try:
+        assert old.candidate_store is None
+    finally:
+        old.close()
+    report = build(settings)
+    assert not report.up_to_date and report.generation != snapshot.generation.name
+    assert candidate_store.current(index / report.generation)
+    assert build(settings).up_to_date
 
 
 def test_a_keyword_only_generation_stores_no_candidates(keyword_snapshot):
