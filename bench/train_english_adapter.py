@@ -109,7 +109,7 @@ def _adapted_vectors(encoder, lora: dict, texts: list[str]):
     """Unit query vectors of `texts` through the model with `lora` added (differentiable)."""
     import torch
 
-    weights = dict(encoder.weights) | {n: encoder.weights[n] + b @ a for n, (a, b) in lora.items()}
+    weights = english_adapter.adapted(encoder.weights, lora)
     ids, mask = map(torch.from_numpy, encoder.tokenizer.batch([encoder.prompts["query"] + t for t in texts]))
     return torch.nn.functional.normalize(encoder.pool(encoder.forward(ids, mask, weights), mask), dim=-1)
 

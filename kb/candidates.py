@@ -18,7 +18,7 @@ KINDS = ("quantity", "date", "person", "identifier", "sentence")
 IDENTIFIER = re.compile(r"(?<![\d.,])(?:\d{3,4}-)?\d{5,}(?![\d.,])")
 # jieba's person tags: a name, and a well-known person's full name (李强). Not nrt, "transliterated
 # name": its dictionary entries are mostly places and nationalities (乌兰巴托, 乌克兰人), and in the
-# review it tags only 二十大, beside the role word 代表 (docs/benchmarks.md, "Names").
+# public government work reports its commonest words are 努力提高, 在城镇, 二十大 (docs/benchmarks.md, "Names").
 _NAME_TAGS = frozenset({"nr", "nrfg"})
 # a name is more likely next to a role word; the words themselves are common Chinese job titles
 _ROLE = re.compile(r"主席|书记|局长|主任|部长|市长|县长|区长|镇长|院长|校长|会长|理事长|负责人|代表|委员|"

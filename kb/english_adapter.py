@@ -14,6 +14,8 @@ from importlib import resources
 
 import numpy as np
 
+from kb.errors import ModelError
+
 FILE = "english_adapter.npz"
 _A, _B = ".lora_a", ".lora_b"
 
@@ -40,15 +42,16 @@ def read(path=None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
                 if name.endswith(_A)}
 
 
-def adapted(weights: dict, deltas: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict:
+def adapted(weights: dict, deltas: dict) -> dict:
     """`weights` (name → float32 torch tensor) with W + B·A in place of each adapted W; the other
-    tensors are shared, not copied."""
+    tensors are shared, not copied. A and B are numpy arrays, or torch tensors being learned
+    (bench/train_english_adapter.py), whose gradients pass through."""
     import torch
 
     missing = sorted(set(deltas) - set(weights))
     if missing:
-        raise ValueError(f"the English adapter changes weights the model does not have: {missing[:3]}")
+        raise ModelError(f"the English adapter changes weights the model does not have: {missing[:3]}")
     out = dict(weights)
     for name, (a, b) in deltas.items():
-        out[name] = weights[name] + torch.from_numpy(b) @ torch.from_numpy(a)
+        out[name] = weights[name] + torch.as_tensor(b) @ torch.as_tensor(a)
     return out

@@ -14,7 +14,7 @@ from kb.document_table import DocumentTable
 from kb.documents import Document
 from kb.normalize import normalize
 from kb.passages import Passage
-from kb.dictionary import glosses
+from kb.dictionary import common_words, glosses
 from kb.lexicon import Lexicon, stop_words
 from kb.query import Query, parse_query, report_years, with_translations
 from kb.search import Filter, Results, search
@@ -106,6 +106,7 @@ class Snapshot:
         self.document_years
         self.keyword.warm()
         pos_tagger()
+        common_words()  # person candidates found at a question (a generation without stored candidates)
         if self.vectors is not None:
             query_vector(self.settings.model, self.settings.cache, "预热")
         if self.lexicon is not None:

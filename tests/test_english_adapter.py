@@ -8,6 +8,7 @@ from conftest import ROOT
 
 from kb import english_adapter
 from kb.embeddings import embedder
+from kb.errors import ModelError
 
 sys.path.insert(0, str(ROOT / "bench"))
 
@@ -46,7 +47,7 @@ def test_the_adapter_ranks_xquad_contexts_better_than_the_base_model(model):
 def test_an_adapter_for_other_weights_is_refused(model):
     deltas = {"encoder.layer.99.attention.self.query.weight": (np.zeros((8, 384), np.float32),
                                                                np.zeros((384, 8), np.float32))}
-    with pytest.raises(ValueError, match="does not have"):
+    with pytest.raises(ModelError, match="does not have"):
         english_adapter.adapted(model.model.weights, deltas)
 
 
