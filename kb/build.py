@@ -65,7 +65,7 @@ def build(settings: Settings, progress: bool = False) -> BuildReport:
         report.removed = [i for i in old_docs if i not in new_docs]
         report.unchanged = len(documents) - len(report.added) - len(report.changed)
         unchanged = not (report.added or report.changed or report.removed)
-        if previous and reusable and unchanged and _vectors_current(previous, manifest, settings) and store.complete(previous):
+        if previous and reusable and unchanged and _derived_current(previous, manifest, settings) and store.complete(previous):
             report.up_to_date = True
             report.passages = manifest.get("passages", 0)
             report.generation = previous.name
@@ -106,10 +106,11 @@ def build(settings: Settings, progress: bool = False) -> BuildReport:
     return report
 
 
-def _vectors_current(gen: Path, manifest: dict, settings: Settings) -> bool:
-    """Whether the generation's vectors (if semantic search is on) come from the configured model,
-    and its stored answer candidates from this code's extraction (an older store is ignored when
-    the generation opens, and its candidates found at each question, far slower)."""
+def _derived_current(gen: Path, manifest: dict, settings: Settings) -> bool:
+    """Whether what the generation derives from its passages is current (with semantic search on):
+    its vectors from the configured model, and its stored answer candidates from this code's
+    extraction (an older store is ignored when the generation opens, and its candidates found at
+    each question, far slower)."""
     if not settings.semantic:
         return True
     from kb.embeddings import model_name
