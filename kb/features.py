@@ -214,11 +214,12 @@ def candidates_and_rows(snapshot, query: Query, hits: list, depth: int = CANDIDA
 
 # What the answerability model reads of a question: the best value of each base feature over its
 # candidates, the chooser's best score, and how far the best stands out: the chooser's best score
-# over its second and over the mean of all its candidates, and the best passage's cosine and word
-# share over the next passage's (a question whose context is absent tends to find several passages
-# about equally near).
+# over its second and over the field (the mean of each passage's best score: one number per
+# passage, so that a passage's many weak candidates, junk names among them, do not lower the field
+# and raise the confidence), and the best passage's cosine and word share over the next passage's
+# (a question whose context is absent tends to find several passages about equally near).
 QUESTION_NAMES = tuple(f"best_{name}" for name in BASE) + ("best_score", "score_margin", "cos_passage_margin",
-                                                           "kw_passage_margin", "mean_score")
+                                                           "kw_passage_margin", "passage_mean")
 
 
 def question_row(rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
@@ -227,7 +228,13 @@ def question_row(rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
     margin = top[-1] - top[-2] if len(top) > 1 else 0.0
     return np.r_[rows[:, :len(BASE)].max(axis=0), top[-1], margin,
                  _runner_up_gap(rows[:, NAMES.index("cos_passage")]), _runner_up_gap(rows[:, NAMES.index("kw_passage")]),
-                 scores.mean()]
+                 _passage_bests(rows, scores).mean()]
+
+
+def _passage_bests(rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """The chooser's best score in each passage (the candidates of one passage share its rank)."""
+    ranks = rows[:, NAMES.index("inv_rank")]
+    return np.array([scores[ranks == rank].max() for rank in np.unique(ranks)])
 
 
 def _runner_up_gap(values: np.ndarray) -> float:

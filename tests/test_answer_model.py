@@ -77,10 +77,10 @@ def test_each_answerable_question_is_asked_again_without_its_context(tmp_path):
 
 def test_the_best_standing_out_from_the_field_raises_answerability(snapshot):
     """The answerability model reads the chooser's best score, its margin over the second and the
-    mean of all (kb/features.py `question_row`); with best and second fixed, a flatter field (the
-    others closer to the best) is less likely to hold an answer: the learned weight of the mean is
-    negative in both languages."""
-    from kb.features import QUESTION_NAMES, candidates_and_rows, question_row
+    field: the mean of each passage's best score (kb/features.py `question_row`). With best and
+    second fixed, a flatter field (the other passages' best closer to the best) is less likely to
+    hold an answer: the learned weight of the field is negative in both languages."""
+    from kb.features import NAMES, QUESTION_NAMES, candidates_and_rows, question_row
 
     query = snapshot.parse("美丽庭院示范村有多少个")
     _, rows, _ = candidates_and_rows(snapshot, query, snapshot.search(query, k=8).hits)
@@ -89,13 +89,31 @@ def test_the_best_standing_out_from_the_field_raises_answerability(snapshot):
     row = dict(zip(QUESTION_NAMES, question_row(rows, scores)))
     top = np.sort(scores)
     assert row["best_score"] == top[-1] and row["score_margin"] == pytest.approx(top[-1] - top[-2])
-    assert row["mean_score"] == pytest.approx(scores.mean())
+    ranks = rows[:, NAMES.index("inv_rank")]
+    bests = [scores[ranks == rank].max() for rank in set(ranks)]
+    assert len(bests) > 2 and row["passage_mean"] == pytest.approx(np.mean(bests))
     flatter = scores.copy()
     rest = scores < top[-2]
-    assert rest.sum() > 2
     flatter[rest] = top[-2]  # every other candidate as good as the second
     for language in ("zh", "en"):
         assert model.answerable(rows, flatter, language) < model.answerable(rows, scores, language)
+
+
+def test_weak_candidates_added_to_a_passage_leave_answerability_as_it_was(snapshot):
+    """A passage's many weak candidates (junk names among them) must not lower the field and so
+    raise the confidence: the field counts each passage once, by its best candidate."""
+    from kb.features import candidates_and_rows
+
+    query = snapshot.parse("美丽庭院示范村有多少个")
+    _, rows, _ = candidates_and_rows(snapshot, query, snapshot.search(query, k=8).hits)
+    model = answer_model(True)
+    scores = model.scores(rows)
+    weakest = int(np.argmin(scores))
+    padded_rows = np.vstack([rows] + [rows[weakest:weakest + 1]] * 20)
+    padded_scores = np.r_[scores, np.full(20, scores.min() - 5.0)]
+    for language in ("zh", "en"):
+        assert model.answerable(padded_rows, padded_scores, language) == pytest.approx(
+            model.answerable(rows, scores, language))
 
 
 def test_a_phrase_counts_when_any_of_its_readings_is_there(snapshot):
