@@ -228,13 +228,17 @@ def question_row(rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
     margin = top[-1] - top[-2] if len(top) > 1 else 0.0
     return np.r_[rows[:, :len(BASE)].max(axis=0), top[-1], margin,
                  _runner_up_gap(rows[:, NAMES.index("cos_passage")]), _runner_up_gap(rows[:, NAMES.index("kw_passage")]),
-                 _passage_bests(rows, scores).mean()]
+                 _field(rows, scores)]
 
 
-def _passage_bests(rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """The chooser's best score in each passage (the candidates of one passage share its rank)."""
+def _field(rows: np.ndarray, scores: np.ndarray) -> float:
+    """The mean of the chooser's best score in each of the CANDIDATE_DEPTH passages (the
+    candidates of one passage share its rank). A passage a small corpus lacks counts as the
+    question's weakest candidate: it offers nothing, and the model learned on five passages."""
     ranks = rows[:, NAMES.index("inv_rank")]
-    return np.array([scores[ranks == rank].max() for rank in np.unique(ranks)])
+    bests = [scores[ranks == rank].max() for rank in np.unique(ranks)]
+    missing = max(CANDIDATE_DEPTH - len(bests), 0)
+    return float((sum(bests) + missing * scores.min()) / (len(bests) + missing))
 
 
 def _runner_up_gap(values: np.ndarray) -> float:

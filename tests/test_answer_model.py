@@ -11,7 +11,9 @@ from conftest import ROOT, keyword_settings
 from kb.answer_model import AnswerModel, Chooser, Trees, answer_model
 from kb.errors import ModelError
 from kb.build import build
+from kb.config import Settings
 from kb.features import NAMES
+from kb.snapshot import Snapshot
 from kb.squad import import_squad
 
 sys.path.insert(0, str(ROOT / "bench"))
@@ -266,3 +268,25 @@ def test_a_feature_seen_in_too_few_questions_gets_no_answerability_weight():
     assert list(train_answers.unsupported(qrows[:, :3])) == [False, True, False]
     english = dict(zip(QUESTION_NAMES, _saved()["with_vectors"]["answerability"]["en"]["coef"]))
     assert english["best_unit_family_match"] == english["best_unit_family_clash"] == 0 and english["best_cos_sentence"] != 0
+
+
+
+@pytest.mark.parametrize("semantic", [True, False])
+def test_a_corpus_of_fewer_passages_than_the_model_reads_still_answers(tmp_path, model_cache, report_text, semantic):
+    """The models learned on five passages a question; a corpus of one paragraph has no field to
+    stand out from. The passages it lacks count as the weakest candidate (kb/features.py
+    `_field`), so the one passage that holds the answer is not read as a flat field and refused."""
+    from kb.answers import ask
+
+    paragraph = next(line for line in report_text.splitlines() if "示范村、示范户等64个" in line)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "one.txt").write_text(f"报告\n{paragraph}\n", "utf-8")
+    settings = Settings(index=tmp_path / "index", corpus=corpus, cache=model_cache, semantic=semantic)
+    build(settings)
+    snap = Snapshot(settings)
+    try:
+        assert ask(snap, "美丽庭院示范村有多少个").text == "64个"
+        assert not ask(snap, "佛山有多少个机场？").found
+    finally:
+        snap.close()
