@@ -214,12 +214,11 @@ def candidates_and_rows(snapshot, query: Query, hits: list, depth: int = CANDIDA
 
 # What the answerability model reads of a question: the best value of each base feature over its
 # candidates, the chooser's best score, and how far the best stands out: the chooser's best score
-# over its second and over the field (the mean of each passage's best score: one number per
-# passage, so that a passage's many weak candidates, junk names among them, do not lower the field
-# and raise the confidence), and the best passage's cosine and word share over the next passage's
-# (a question whose context is absent tends to find several passages about equally near).
+# over its second and over the mean of all its candidates, and the best passage's cosine and word
+# share over the next passage's (a question whose context is absent tends to find several passages
+# about equally near).
 QUESTION_NAMES = tuple(f"best_{name}" for name in BASE) + ("best_score", "score_margin", "cos_passage_margin",
-                                                           "kw_passage_margin", "passage_mean")
+                                                           "kw_passage_margin", "mean_score")
 
 
 def question_row(rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
@@ -228,17 +227,7 @@ def question_row(rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
     margin = top[-1] - top[-2] if len(top) > 1 else 0.0
     return np.r_[rows[:, :len(BASE)].max(axis=0), top[-1], margin,
                  _runner_up_gap(rows[:, NAMES.index("cos_passage")]), _runner_up_gap(rows[:, NAMES.index("kw_passage")]),
-                 _field(rows, scores)]
-
-
-def _field(rows: np.ndarray, scores: np.ndarray) -> float:
-    """The mean of the chooser's best score in each of the CANDIDATE_DEPTH passages (the
-    candidates of one passage share its rank). A passage a small corpus lacks counts as the
-    question's weakest candidate: it offers nothing, and the model learned on five passages."""
-    ranks = rows[:, NAMES.index("inv_rank")]
-    bests = [scores[ranks == rank].max() for rank in np.unique(ranks)]
-    missing = max(CANDIDATE_DEPTH - len(bests), 0)
-    return float((sum(bests) + missing * scores.min()) / (len(bests) + missing))
+                 scores.mean()]
 
 
 def _runner_up_gap(values: np.ndarray) -> float:
