@@ -38,9 +38,10 @@ _ASKED_UNIT = re.compile(r"(?:多少|(?<![第哪])几)(" + "|".join(re.escape(u)
 _COUNT_ASKED = re.compile(_ASKED_UNIT.pattern + r"|how many", re.I)
 _MONEY_WORDS = re.compile(r"资金|金额|总额|多少钱|经费|预算|how much money|yuan|funds?\b", re.I)
 _PERCENT_WORDS = re.compile(r"百分之|比例|比率|率是|percentage|percent|rate\b", re.I)
-_PEOPLE_WORDS = re.compile(r"how many (?:\w+ )?(?:women|people|persons|children|members|volunteers|girls|"
-                           r"students|lecturers|doctors|experts)", re.I)
-_SESSION_WORDS = re.compile(r"how many (?:\w+ ){0,2}(?:sessions|times|events|activities|meetings|lectures|visits)", re.I)
+# the head noun an English "how many" question counts (`english_head`), by the family of unit its count takes
+_PEOPLE_NOUNS = frozenset("women people persons children members volunteers girls students lecturers doctors "
+                          "experts".split())
+_SESSION_NOUNS = frozenset("sessions times events activities meetings lectures visits".split())
 _DURATION_WORDS = re.compile(r"多久|多长时间|多少时间|how long (?:does|did|do|will|has|had|would)\b", re.I)
 # "how long is …" asks for a length or a duration; it is left to neither
 _LENGTH_WORDS = re.compile(r"多长|多高|多远|多深|多宽|多厚|长度|高度|身高|深度|宽度|"
@@ -197,9 +198,10 @@ def asked_unit(text: str) -> tuple[str | None, str | None]:
         return "money", "元"
     if _PERCENT_WORDS.search(text):
         return "percent", "%"
-    if _PEOPLE_WORDS.search(text):
+    head = english_head(text)
+    if head in _PEOPLE_NOUNS:
         return "people", None
-    if _SESSION_WORDS.search(text):
+    if head in _SESSION_NOUNS:
         return "sessions", None
     if _DURATION_WORDS.search(text):
         return "duration", None
@@ -217,16 +219,36 @@ def content_words(text: str) -> list[str]:
     return words
 
 
+def _english_counted(text: str) -> list[str]:
+    """The lower-cased words after "how many" / "how much", up to the verb: "how many letters
+    and visits cases were handled" → letters and visits cases."""
+    english = re.search(r"how (?:many|much)\s+([a-z' -]+)", text, re.I)
+    words: list[str] = []
+    for word in english.group(1).lower().split() if english else ():
+        if word in _EN_PHRASE_END:
+            break
+        words.append(word)
+    return words
+
+
+def english_head(text: str) -> str | None:
+    """The noun an English quantity question counts: the last word of its counted phrase before
+    any "of" or verb (cases in "letters and visits cases", "cases of letters and visits"). The
+    family of the unit asked follows the head, not a word that qualifies it."""
+    words = _english_counted(text)
+    # a past form after the first word is the verb the phrase ran into (people died, women
+    # registered); as the first word it qualifies the noun (married women)
+    verb = next((i for i, word in enumerate(words) if i and word.endswith("ed")), len(words))
+    words = words[:verb]
+    before_of = words[:words.index("of")] if "of" in words else words
+    return (before_of or words or [None])[-1]
+
+
 def counted_phrase(text: str) -> list[str]:
     """Main tokens of the noun phrase a quantity question counts, its head noun last:
     多少个省级儿童友好示范镇街 → 省级 儿童友好 示范镇街; 粉丝量突破了多少 → 粉丝 量."""
-    english = re.search(r"how (?:many|much)\s+([a-z' -]+)", text, re.I)
-    if english:
-        words = []
-        for word in english.group(1).lower().split():
-            if word in _EN_PHRASE_END:
-                break
-            words.append(word)
+    words = _english_counted(text)
+    if words:
         return [t.text for chinese in translate(" ".join(words)) for t in tokenize(chinese) if t.main]
     pairs = [(w.word, w.flag) for w in pos_tagger().cut(normalize(text))]
     at = next((i for i, (w, _) in enumerate(pairs) if w in ("多少", "几")), None)

@@ -140,6 +140,24 @@ def test_question_analysis():
     assert counted_phrase("粉丝量突破了多少") == ["粉丝", "量"]
 
 
+@pytest.mark.parametrize("question, family", [
+    ("How many letters and visits cases were handled?", None),  # cases, not visits
+    ("How many cases of letters and visits were handled?", None),
+    ("How many people died of plague in Paris in 1466?", "people"),  # XQuAD: the verb ends the phrase
+    ("How many married women were trained?", "people"),
+    ("How many training sessions were held?", "sessions"),
+    ("How many times more did the other nations have to pay for oil?", None),  # XQuAD: a ratio
+])
+def test_an_english_question_asks_for_the_unit_of_its_head_noun(question, family):
+    assert asked_unit(question)[0] == family
+
+
+def test_a_word_that_qualifies_the_counted_noun_does_not_pick_the_figure(snapshot):
+    """"visits" qualifies cases: the 4308 cases handled, not the 2046 sessions of the next sentence."""
+    answer = ask(snapshot, "How many letters and visits cases were handled?")
+    assert answer.found and answer.text == "4308宗"
+
+
 def test_question_words_are_cut_out_longest_first():
     """哪些 goes whole, not 哪 leaving 些 behind: and the same in every process (a set's order is not)."""
     assert "些镇" not in question_pairs(parse_query("妇女之家分布在哪些镇街？"))
