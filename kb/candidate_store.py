@@ -97,12 +97,7 @@ class CandidateStore:
     def open(cls, generation: Path) -> "CandidateStore | None":
         """The generation's store, or None when it has none this code can read (older generations,
         keyword-only ones, another extraction recipe)."""
-        folder = generation / FOLDER
-        if not (folder / "meta.json").exists():
-            return None
-        if json.loads((folder / "meta.json").read_text("utf-8")).get("recipe") != RECIPE:
-            return None
-        return cls(folder)
+        return cls(generation / FOLDER) if current(generation) else None
 
     def close(self) -> None:
         with self._lock:

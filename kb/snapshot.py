@@ -106,7 +106,8 @@ class Snapshot:
         self.document_years
         self.keyword.warm()
         pos_tagger()
-        common_words()  # person candidates found at a question (a generation without stored candidates)
+        if self.candidate_store is None:  # candidates, person names among them, are found at each question
+            common_words()
         if self.vectors is not None:
             query_vector(self.settings.model, self.settings.cache, "预热")
         if self.lexicon is not None:
